@@ -1,0 +1,3 @@
+import { concConfig } from '../../tsup.base';
+
+export default concConfig({ index: 'src/index.ts' });

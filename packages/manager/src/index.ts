@@ -1,0 +1,1 @@
+export { isManagerUnavailableError, ManagerUnavailableError } from './errors.js';
