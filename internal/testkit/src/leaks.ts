@@ -1,0 +1,60 @@
+import { readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { tracked, untrack } from './registry.js';
+import { activeResourceCounts, socketDelta } from './report.js';
+import { sleep } from './time.js';
+
+/** What the process looked like before a test: compared with what it looks like after. */
+export interface LeakBaseline {
+  readonly handles: Map<string, number>;
+  readonly concTempEntries: Set<string>;
+}
+
+/** Private temp entries conc packages and the testkit create (`conc-*` in the OS temp dir). */
+function concTempEntries(): Set<string> {
+  try {
+    return new Set(readdirSync(tmpdir()).filter((n) => n.startsWith('conc-')));
+  } catch {
+    return new Set();
+  }
+}
+
+export function takeBaseline(): LeakBaseline {
+  return { handles: activeResourceCounts(), concTempEntries: concTempEntries() };
+}
+
+/**
+ * Ends whatever the test left behind and returns a description of each leak:
+ * live workers and children, `conc-*` temp dirs and socket files that were not
+ * removed, sockets and servers still open. Temp dirs from `tempDir()` are
+ * removed silently (that is their contract). Sockets get a short grace period,
+ * since a close completes on the next turns of the event loop.
+ */
+export async function collectLeaks(baseline: LeakBaseline, graceMs = 1000): Promise<string[]> {
+  const leaks: string[] = [];
+  for (const resource of tracked()) {
+    if (resource.alive()) {
+      if (resource.leakIfAlive) leaks.push(`${resource.describe()} still running after the test`);
+      try {
+        await resource.destroy();
+      } catch (err) {
+        leaks.push(`${resource.describe()} could not be ended: ${(err as Error).message}`);
+      }
+    }
+    untrack(resource);
+  }
+  for (const name of concTempEntries()) {
+    if (baseline.concTempEntries.has(name)) continue;
+    leaks.push(`temp entry ${join(tmpdir(), name)} left behind`);
+    rmSync(join(tmpdir(), name), { recursive: true, force: true });
+  }
+  const deadline = Date.now() + graceMs;
+  let delta = socketDelta(baseline.handles);
+  while (delta.size > 0 && Date.now() < deadline) {
+    await sleep(20);
+    delta = socketDelta(baseline.handles);
+  }
+  for (const [type, n] of delta) leaks.push(`${n} ${type} handle(s) opened during the test are still open`);
+  return leaks;
+}
