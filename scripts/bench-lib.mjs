@@ -1,0 +1,121 @@
+// The harness object every packages/*/bench/*.bench.mjs receives.
+// See BENCHMARKS.md: ratios against a baseline measured in the same run.
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+
+export function median(xs) {
+  if (xs.length === 0) return Number.NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+}
+
+export function percentile(xs, p) {
+  if (xs.length === 0) return Number.NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  const i = Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1));
+  return s[i];
+}
+
+function round(v) {
+  if (!Number.isFinite(v)) return v;
+  const digits = Math.abs(v) >= 100 ? 0 : Math.abs(v) >= 1 ? 2 : 4;
+  return Number(v.toFixed(digits));
+}
+
+/**
+ * @param {{ quick: boolean, runs: number, benchDir: string, pkg: string, rows: object[], log: (s: string) => void }} ctx
+ */
+export function createHarness(ctx) {
+  const { quick, runs, benchDir, pkg, rows } = ctx;
+  const h = {
+    quick,
+    runs,
+    pkg,
+    log: ctx.log,
+    median,
+    percentile,
+
+    /** Runs python3 bench/python/<file> and parses the JSON object on the last line of its stdout. */
+    python(file, args = []) {
+      return new Promise((resolve, reject) => {
+        execFile(
+          process.env.PYTHON ?? 'python3',
+          [join(benchDir, 'python', file), ...args.map(String)],
+          { maxBuffer: 64 * 1024 * 1024, env: { ...process.env, PYTHONHASHSEED: '0' } },
+          (err, stdout, stderr) => {
+            if (err) {
+              reject(new Error(`python3 ${file} failed: ${err.message}\n${stderr}`));
+              return;
+            }
+            const last = stdout.trim().split('\n').pop() ?? '';
+            try {
+              resolve(JSON.parse(last));
+            } catch {
+              reject(new Error(`python3 ${file} printed no JSON on its last line: ${last.slice(0, 200)}`));
+            }
+          },
+        );
+      });
+    },
+
+    /** Times `fn` (sync or async) doing `n` operations and returns operations per second. */
+    async opsPerSec(n, fn) {
+      const t0 = performance.now();
+      await fn();
+      const seconds = (performance.now() - t0) / 1000;
+      return n / seconds;
+    },
+
+    /** Records one row. `ratio` > 1 is always better. */
+    row(r) {
+      const row = { id: r.id, unit: r.unit, value: round(r.value) };
+      if (r.baseline) row.baseline = { id: r.baseline.id, value: round(r.baseline.value) };
+      if (r.ratio !== undefined) row.ratio = round(r.ratio);
+      else if (r.baseline) {
+        const higher = r.higherIsBetter ?? !/(µs|us|ms|ns|B)$/.test(r.unit);
+        row.ratio = round(higher ? r.value / r.baseline.value : r.baseline.value / r.value);
+      }
+      row.runs = r.runs ?? 1;
+      if (r.note) row.note = r.note;
+      rows.push(row);
+      return row;
+    },
+
+    /**
+     * Runs ours and the baseline interleaved `runs` times, records the medians
+     * and the ratio (ours/baseline, or baseline/ours when lower is better).
+     */
+    async compare({ id, unit, ours, baseline, higherIsBetter = true, note }) {
+      const a = [];
+      const b = [];
+      for (let i = 0; i < runs; i++) {
+        a.push(await ours(i));
+        if (baseline) b.push(await baseline.run(i));
+      }
+      const value = median(a);
+      if (!baseline) return h.row({ id, unit, value, runs, note });
+      const base = median(b);
+      const ratio = higherIsBetter ? value / base : base / value;
+      return h.row({ id, unit, value, baseline: { id: baseline.id, value: base }, ratio, runs, note });
+    },
+  };
+  return h;
+}
+
+export function formatTable(rows) {
+  const head = ['id', 'value', 'unit', 'baseline', 'baseline value', 'ratio', 'runs'];
+  const body = rows.map((r) => [
+    r.id,
+    String(r.value),
+    r.unit,
+    r.baseline?.id ?? '',
+    r.baseline ? String(r.baseline.value) : '',
+    r.ratio !== undefined ? `${r.ratio}x` : '',
+    String(r.runs ?? ''),
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
+  const line = (cells) => cells.map((c, i) => (i === 1 || i >= 4 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ');
+  return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n');
+}
