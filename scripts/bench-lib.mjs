@@ -41,7 +41,7 @@ export function createHarness(ctx) {
     python(file, args = []) {
       return new Promise((resolve, reject) => {
         execFile(
-          process.env.PYTHON ?? 'python3',
+          'python3',
           [join(benchDir, 'python', file), ...args.map(String)],
           { maxBuffer: 64 * 1024 * 1024, env: { ...process.env, PYTHONHASHSEED: '0' } },
           (err, stdout, stderr) => {
@@ -116,6 +116,7 @@ export function formatTable(rows) {
     String(r.runs ?? ''),
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
-  const line = (cells) => cells.map((c, i) => (i === 1 || i >= 4 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ');
+  const line = (cells) =>
+    cells.map((c, i) => (i === 1 || i >= 4 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ');
   return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n');
 }

@@ -27,11 +27,15 @@ const runs = values.runs ? Number(values.runs) : quick ? 3 : 5;
 const only = values.only ? new Set(values.only.split(',').map((s) => s.trim())) : undefined;
 
 if (values.build && !values['no-build']) {
-  execFileSync('pnpm', ['exec', 'turbo', 'run', 'build', '--filter=./packages/*', '--output-logs=errors-only'], {
-    cwd: root,
-    stdio: 'inherit',
-    env: { ...process.env, TURBO_TELEMETRY_DISABLED: '1' },
-  });
+  execFileSync(
+    'pnpm',
+    ['exec', 'turbo', 'run', 'build', '--filter=./packages/*', '--output-logs=errors-only'],
+    {
+      cwd: root,
+      stdio: 'inherit',
+      env: { ...process.env, TURBO_TELEMETRY_DISABLED: '1' },
+    },
+  );
 }
 
 const files = [];
@@ -39,14 +43,17 @@ for (const pkg of readdirSync(join(root, 'packages')).sort()) {
   if (only && !only.has(pkg)) continue;
   const dir = join(root, 'packages', pkg, 'bench');
   if (!existsSync(dir)) continue;
-  for (const f of readdirSync(dir).sort()) if (f.endsWith('.bench.mjs')) files.push({ pkg, dir, file: join(dir, f) });
+  for (const f of readdirSync(dir).sort())
+    if (f.endsWith('.bench.mjs')) files.push({ pkg, dir, file: join(dir, f) });
 }
 if (files.length === 0) {
   console.error(`bench: no bench files found${only ? ` for ${[...only].join(', ')}` : ''}`);
   process.exit(1);
 }
 
-console.log(`bench: ${files.length} file(s), ${quick ? 'quick' : 'full'} mode, ${runs} interleaved runs each (medians)`);
+console.log(
+  `bench: ${files.length} file(s), ${quick ? 'quick' : 'full'} mode, ${runs} interleaved runs each (medians)`,
+);
 const rows = [];
 let failed = 0;
 for (const { pkg, dir, file } of files) {
@@ -76,7 +83,9 @@ if (existsSync(values.out)) {
   }
 }
 const fresh = new Set(rows.map((r) => r.id));
-const merged = [...previous.filter((r) => !fresh.has(r.id)), ...rows].sort((a, b) => a.id.localeCompare(b.id));
+const merged = [...previous.filter((r) => !fresh.has(r.id)), ...rows].sort((a, b) =>
+  a.id.localeCompare(b.id),
+);
 let python = 'unknown';
 try {
   python = execFileSync('python3', ['--version'], { encoding: 'utf8' }).trim();
@@ -91,5 +100,7 @@ const meta = {
   cores: cpus().length,
 };
 writeFileSync(values.out, `${JSON.stringify({ meta, rows: merged }, null, 2)}\n`);
-console.log(`\nbench: ${rows.length} row(s) written to ${values.out}${failed ? `; ${failed} file(s) failed` : ''}`);
+console.log(
+  `\nbench: ${rows.length} row(s) written to ${values.out}${failed ? `; ${failed} file(s) failed` : ''}`,
+);
 process.exit(failed ? 1 : 0);

@@ -7,11 +7,13 @@
 //   node scripts/bootstrap.mjs test [vitest filters...]
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const PNPM_VERSION = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).packageManager.split('@')[1];
+const PNPM_VERSION = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).packageManager.split(
+  '@',
+)[1];
 const env = { ...process.env, TURBO_TELEMETRY_DISABLED: '1', DO_NOT_TRACK: '1' };
 const [command, ...rest] = process.argv.slice(2);
 
@@ -36,13 +38,28 @@ function must(cmd, args) {
 /** The pinned pnpm: the one on PATH if it is that version, else a private copy in .tools/. */
 function pnpm() {
   try {
-    const v = execFileSync('pnpm', ['--version'], { encoding: 'utf8', env, stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    const v = execFileSync('pnpm', ['--version'], {
+      encoding: 'utf8',
+      env,
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim();
     if (v === PNPM_VERSION) return 'pnpm';
   } catch {}
-  const local = join(root, '.tools', 'node_modules', '.bin', 'pnpm');
+  const bin = join(root, '.tools', 'node_modules', '.bin');
+  const local = join(bin, 'pnpm');
+  // turbo finds the package manager on PATH: put the private copy there too.
+  env.PATH = `${bin}${delimiter}${env.PATH ?? ''}`;
   if (!existsSync(local)) {
     say(`installing pnpm@${PNPM_VERSION} into .tools/ (corepack cannot fetch it here)`);
-    must('npm', ['install', '--prefix', join(root, '.tools'), '--no-save', '--no-audit', '--no-fund', `pnpm@${PNPM_VERSION}`]);
+    must('npm', [
+      'install',
+      '--prefix',
+      join(root, '.tools'),
+      '--no-save',
+      '--no-audit',
+      '--no-fund',
+      `pnpm@${PNPM_VERSION}`,
+    ]);
   }
   return local;
 }
@@ -74,6 +91,8 @@ const status = run(pm, [
 ]);
 try {
   const r = JSON.parse(readFileSync(join(root, 'test-results.json'), 'utf8'));
-  say(`${r.numPassedTests} passed, ${r.numFailedTests} failed (${r.numTotalTests} tests; report in test-results.json)`);
+  say(
+    `${r.numPassedTests} passed, ${r.numFailedTests} failed (${r.numTotalTests} tests; report in test-results.json)`,
+  );
 } catch {}
 process.exit(status);

@@ -61,7 +61,11 @@ export class ConcError extends Error {
  * {@link errorFromWire} rebuilds it with its own class. Call it from a
  * `static {}` block of every subclass.
  */
-export function defineConcError(cls: { prototype: ConcError; code: string }, name: string, code: string): void {
+export function defineConcError(
+  cls: { prototype: ConcError; code: string },
+  name: string,
+  code: string,
+): void {
   Object.defineProperty(cls.prototype, 'name', { value: name, writable: true, configurable: true });
   Object.defineProperty(cls.prototype, 'code', { value: code, writable: true, configurable: true });
   Object.defineProperty(cls.prototype, BRAND, { value: true });
@@ -86,7 +90,10 @@ export function isConcError(value: unknown, code?: string): value is ConcError {
  * Makes an `isXxxError` guard that recognises an error class by its code, across
  * threads and duplicate package copies.
  */
-export function errorGuard<E extends ConcError>(cls: { code: string; prototype: E }): (value: unknown) => value is E {
+export function errorGuard<E extends ConcError>(cls: {
+  code: string;
+  prototype: E;
+}): (value: unknown) => value is E {
   const code = cls.code;
   return (value: unknown): value is E => isConcError(value, code);
 }
@@ -186,11 +193,17 @@ export function errorFromWire(wire: WireError): Error {
   } else {
     const Builtin = BUILTIN[wire.name] ?? Error;
     err = Object.create(Builtin.prototype) as Error;
-    if (!BUILTIN[wire.name]) Object.defineProperty(err, 'name', { value: wire.name, writable: true, configurable: true });
+    if (!BUILTIN[wire.name])
+      Object.defineProperty(err, 'name', { value: wire.name, writable: true, configurable: true });
   }
   Object.defineProperty(err, 'message', { value: wire.message, writable: true, configurable: true });
   if (wire.code !== undefined) {
-    Object.defineProperty(err, 'code', { value: wire.code, writable: true, configurable: true, enumerable: true });
+    Object.defineProperty(err, 'code', {
+      value: wire.code,
+      writable: true,
+      configurable: true,
+      enumerable: true,
+    });
   }
   if (wire.props) {
     for (const [k, v] of Object.entries(wire.props)) {
@@ -199,7 +212,11 @@ export function errorFromWire(wire: WireError): Error {
     }
   }
   if (wire.cause !== undefined && isWireError(wire.cause)) {
-    Object.defineProperty(err, 'cause', { value: errorFromWire(wire.cause), writable: true, configurable: true });
+    Object.defineProperty(err, 'cause', {
+      value: errorFromWire(wire.cause),
+      writable: true,
+      configurable: true,
+    });
   }
   const local = new Error().stack?.split('\n').slice(1).join('\n') ?? '';
   const remote = wire.stack ?? `${wire.name}: ${wire.message}`;

@@ -43,7 +43,9 @@ export interface KindDefinition<T = unknown> {
    * The primitive's class, when instances may be sent inside messages through a
    * conc codec: the codec then writes them as tokens and revives them on decode.
    */
-  readonly Class?: abstract new (...args: never[]) => T;
+  readonly Class?: abstract new (
+    ...args: never[]
+  ) => T;
 }
 
 const REGISTRY_KEY = Symbol.for('conc.kinds');

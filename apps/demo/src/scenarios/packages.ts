@@ -30,7 +30,10 @@ function kindOf(value: unknown): string {
 
 export async function run(out: (line: string) => void): Promise<void> {
   for (const [name, mod] of packages) {
-    const { version, description } = require(`${name}/package.json`) as { version: string; description: string };
+    const { version, description } = require(`${name}/package.json`) as {
+      version: string;
+      description: string;
+    };
     out(`${name}@${version}: ${description}`);
     const byKind = new Map<string, string[]>();
     for (const key of Object.keys(mod).sort()) {
