@@ -1,3 +1,10 @@
+export { jsonCodec } from './codec/json.js';
+export { msgpackCodec } from './codec/msgpack.js';
+export { ERROR_EXT, TOKEN_EXT } from './codec/msgpack-ext.js';
+export { plainMsgpackCodec } from './codec/msgpack-plain.js';
+export { codecs, defaultCodec, getCodec, resolveCodec } from './codec/registry.js';
+export type { Codec, CodecName } from './codec/types.js';
+export { v8Codec } from './codec/v8.js';
 export {
   ConcError,
   type ConcErrorOptions,
@@ -19,6 +26,24 @@ export {
   TokenError,
   type WireError,
 } from './errors.js';
+export {
+  DEFAULT_MAX_FRAME_SIZE,
+  encodeFrame,
+  encodeFrameHeader,
+  FrameDecoder,
+  FrameEncoder,
+  type FrameOptions,
+} from './frame.js';
+export {
+  CUSTOM_CODEC_TAG,
+  codecTag,
+  decodeMessage,
+  encodeMessage,
+  encodeMessageFrame,
+  MESSAGE_HEADER_SIZE,
+  MESSAGE_VERSION,
+  type MessageOptions,
+} from './message.js';
 export {
   attach,
   isShareable,

@@ -1,0 +1,30 @@
+/** Input checks and error wrapping every codec's `decode` shares. */
+import { DeserializationError, isDeserializationError } from '../errors.js';
+
+/** Refuses anything but a Uint8Array with the one error type `decode` may throw. */
+export function checkInput(codec: string, bytes: unknown): asserts bytes is Uint8Array {
+  if (!(bytes instanceof Uint8Array)) {
+    throw new DeserializationError(
+      `${codec} codec: decode expects a Uint8Array, got ${bytes === null ? 'null' : typeof bytes}`,
+    );
+  }
+}
+
+/**
+ * The input as a Buffer, without copying: msgpackr then decodes `bin` fields
+ * as Buffers whatever the caller passed.
+ */
+export function asBuffer(codec: string, bytes: unknown): Buffer {
+  checkInput(codec, bytes);
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/** Wraps whatever a decoder threw as a DeserializationError (keeping the original as `cause`). */
+export function decodeFailure(codec: string, bytes: Uint8Array, err: unknown): DeserializationError {
+  if (isDeserializationError(err)) return err;
+  const msg = (err as Error)?.message ?? String(err);
+  return new DeserializationError(
+    `${codec} codec: cannot decode ${bytes.byteLength} bytes: ${msg.length > 300 ? `${msg.slice(0, 300)}…` : msg}`,
+    { cause: err },
+  );
+}

@@ -1,0 +1,99 @@
+/**
+ * The msgpackr extensions both msgpack codecs share.
+ *
+ * msgpackr keeps its extension table per module, not per `Packr`: an
+ * extension added here applies to every `Packr` in this copy of msgpackr,
+ * ours and anybody else's. So each extension is written to be right for any
+ * packer: it asks `this` (the packer at work) whether it is one of ours.
+ *
+ * Extension type codes (application range 1–100; msgpackr keeps 101–127 and
+ * the negatives belong to MessagePack):
+ * - 99 (`c`): a conc primitive, as a standard ext whose data is its token in
+ *   UTF-8 JSON. Both codecs; Python's msgpack reads it as `ExtType(99, b'{...}')`.
+ * - 69 (`E`): an Error with its class, code, stack, plain fields and cause
+ *   (structured codec only; any other packer gets msgpackr's own encoding).
+ */
+import { addExtension } from 'msgpackr';
+import { errorFromWire, errorToWire, isWireError, SerializationError } from '../errors.js';
+import { attach } from '../share.js';
+import { checkToken } from './inspect.js';
+import { RevivableInstance } from './revive.js';
+
+/** Extension type of a conc primitive inside a msgpack message. */
+export const TOKEN_EXT = 99;
+/** Extension type of an Error inside a structured msgpack message. */
+export const ERROR_EXT = 69;
+/** msgpackr's own Error extension (what other packers write). */
+const MSGPACKR_ERROR_EXT = 0x65;
+
+/** The packers that write conc's structured Error encoding. */
+export const structuredPackers = new WeakSet<object>();
+
+const utf8 = new TextEncoder();
+const utf8Fatal = new TextDecoder('utf-8', { fatal: true });
+
+interface Allocation {
+  target: Uint8Array;
+  position: number;
+}
+type Allocate = (size: number) => Allocation;
+type PackFn = (value: unknown) => void;
+
+let installed = false;
+
+/** Adds the extensions once per copy of this module. */
+export function installExtensions(): void {
+  if (installed) return;
+  installed = true;
+
+  // msgpackr tries the most recently added extension first: the token one must win
+  // over the Error one (and over msgpackr's own Set, Date...).
+  addExtension({
+    Class: Error,
+    type: ERROR_EXT,
+    pack(this: { moreTypes?: boolean }, error: Error, allocate: Allocate, pack: PackFn): void {
+      const ours = structuredPackers.has(this);
+      const tagged = ours || this.moreTypes === true;
+      if (tagged) {
+        const { target, position } = allocate(3);
+        target[position] = 0xd4;
+        target[position + 1] = ours ? ERROR_EXT : MSGPACKR_ERROR_EXT;
+        target[position + 2] = 0;
+      } else {
+        allocate(0);
+      }
+      if (!ours) {
+        // msgpackr's own encoding, unchanged for every other packer.
+        pack([error.name, error.message, error.cause]);
+        return;
+      }
+      const { cause: _dropped, ...wire } = errorToWire(error);
+      // The cause travels as a value of its own, so any serializable cause survives as it was.
+      pack(Object.hasOwn(error, 'cause') ? [wire, error.cause] : [wire]);
+    },
+    read(data: unknown): Error {
+      if (!Array.isArray(data) || data.length < 1 || data.length > 2 || !isWireError(data[0])) {
+        throw new TypeError('malformed error extension');
+      }
+      const error = errorFromWire(data[0]);
+      if (data.length === 2) {
+        Object.defineProperty(error, 'cause', { value: data[1], writable: true, configurable: true });
+      }
+      return error;
+    },
+  } as unknown as Parameters<typeof addExtension>[0]);
+
+  addExtension({
+    Class: RevivableInstance as unknown as Function,
+    type: TOKEN_EXT,
+    pack(instance: object): Uint8Array {
+      const token = checkToken(instance, (reason, cause) => {
+        throw new SerializationError(reason, { cause });
+      });
+      return utf8.encode(JSON.stringify(token));
+    },
+    unpack(data: Uint8Array): unknown {
+      return attach(JSON.parse(utf8Fatal.decode(data)));
+    },
+  });
+}

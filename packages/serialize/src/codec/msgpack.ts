@@ -1,0 +1,147 @@
+/**
+ * The default codec: MessagePack through msgpackr in its structured-clone mode.
+ *
+ * msgpackr 1.12 with `useRecords: false` (the fast setting: no per-message
+ * record definitions) writes a `Map` exactly like a plain object and cannot
+ * decode a cycle through a plain object. So the pre-walk tells the two apart:
+ * a message holding a Map or a cycle is written with records instead (there a
+ * msgpack map only ever means a Map), marked by a leading 0xC1 byte, a byte
+ * MessagePack never uses. Every other message is plain structured msgpack.
+ */
+import { Packr, RESERVE_START_SPACE, Unpackr } from 'msgpackr';
+import { SerializationError } from '../errors.js';
+import { asBuffer, decodeFailure } from './input.js';
+import { describe, explain, Found, Kind, type Profile, scan } from './inspect.js';
+import { installExtensions, structuredPackers } from './msgpack-ext.js';
+import { isRevivable } from './revive.js';
+import type { Codec } from './types.js';
+
+installExtensions();
+
+/** First byte of a message written with records (a Map or a cycle inside). */
+const RECORDS_MARK = 0xc1;
+
+/** Typed-array classes msgpackr round-trips (a subclass would come back unreadable). */
+const VIEWS = new Set<unknown>([
+  Int8Array,
+  Uint8Array,
+  Uint8ClampedArray,
+  Int16Array,
+  Uint16Array,
+  Int32Array,
+  Uint32Array,
+  Float32Array,
+  Float64Array,
+  BigInt64Array,
+  BigUint64Array,
+  DataView,
+  Buffer,
+]);
+
+function refusedClass(o: object): boolean {
+  return (
+    o instanceof SharedArrayBuffer ||
+    o instanceof WeakMap ||
+    o instanceof WeakSet ||
+    o instanceof WeakRef ||
+    o instanceof Promise ||
+    o instanceof Number ||
+    o instanceof String ||
+    o instanceof Boolean ||
+    o instanceof BigInt ||
+    o instanceof Symbol
+  );
+}
+
+const profile: Profile = {
+  codec: 'msgpack',
+  undefinedOk: true,
+  bigint: 'any',
+  finiteOnly: false,
+  wellFormed: true,
+  protoKeyOk: false,
+  refuseCycles: false,
+  classify(o) {
+    if (ArrayBuffer.isView(o)) return VIEWS.has(o.constructor) ? Kind.Leaf : Kind.Refuse;
+    if (o instanceof Date || o instanceof RegExp || o instanceof ArrayBuffer) return Kind.Leaf;
+    if (o instanceof Map) return o.constructor === Map ? Kind.Map : Kind.Refuse;
+    if (o instanceof Set) return Kind.Set;
+    if (isRevivable(o)) return Kind.Shared;
+    if (o instanceof Error) return Kind.Error;
+    if (refusedClass(o)) return Kind.Refuse;
+    if (typeof (o as { toJSON?: unknown }).toJSON === 'function') return Kind.ToJson;
+    return Kind.Keys;
+  },
+  refusal(o) {
+    if (o instanceof SharedArrayBuffer) {
+      return 'a SharedArrayBuffer cannot travel as bytes (send it through postMessage or workerData)';
+    }
+    if (o instanceof Map) return `${describe(o)} (a Map subclass) would arrive as an empty object`;
+    if (ArrayBuffer.isView(o))
+      return `${describe(o)} (a typed-array subclass) is not supported by the msgpack codec`;
+    return `${describe(o)} is not supported by the msgpack codec`;
+  },
+  cycleRefusal(o) {
+    return o instanceof Error
+      ? 'an Error whose cause chain leads back to it is not supported by the msgpack codec'
+      : undefined;
+  },
+};
+
+const common = {
+  structuredClone: true,
+  moreTypes: true,
+  copyBuffers: true,
+  writeFunction: () => {
+    throw new SerializationError('a function cannot be serialized');
+  },
+} as const;
+
+const fastPacker = new Packr({ ...common, useRecords: false });
+const recordsPacker = new Packr({ ...common, useRecords: true });
+const fastUnpacker = new Unpackr({ ...common, useRecords: false, mapsAsObjects: true });
+const recordsUnpacker = new Unpackr({ ...common, useRecords: true, mapsAsObjects: false });
+structuredPackers.add(fastPacker);
+structuredPackers.add(recordsPacker);
+
+/**
+ * MessagePack in msgpackr's structured-clone mode: the default codec.
+ *
+ * Carries `undefined`, `null`, booleans, numbers, strings, bigints of any
+ * size, plain objects, arrays, `Map`, `Set`, `Date`, `RegExp`, `Error` (class,
+ * `code`, message, stack, plain own fields and `cause`), `ArrayBuffer`, typed
+ * arrays, `DataView`, `Buffer`, shared references and cycles, and conc
+ * primitives (written as tokens, rebuilt with `attach` on decode). Class
+ * instances travel as plain objects of their own enumerable fields (as
+ * structured clone does). Not JSON-compatible and not meant for other
+ * languages: use {@link plainMsgpackCodec} for that.
+ *
+ * @example
+ * ```ts
+ * const bytes = msgpackCodec.encode({ when: new Date(), tags: new Set(['a']) });
+ * const value = msgpackCodec.decode(bytes);
+ * ```
+ */
+export const msgpackCodec: Codec = {
+  name: 'msgpack',
+  encode(value: unknown): Uint8Array {
+    const found = scan(value, profile);
+    try {
+      if ((found & (Found.Map | Found.Cycle)) === 0) return fastPacker.pack(value);
+      const out = recordsPacker.pack(value, RESERVE_START_SPACE | 1);
+      out[0] = RECORDS_MARK;
+      return out;
+    } catch (err) {
+      return explain(value, profile, err);
+    }
+  },
+  decode(bytes: Uint8Array): unknown {
+    const input = asBuffer('msgpack', bytes);
+    try {
+      if (input.length > 0 && input[0] === RECORDS_MARK) return recordsUnpacker.unpack(input, { start: 1 });
+      return fastUnpacker.unpack(input);
+    } catch (err) {
+      throw decodeFailure('msgpack', bytes, err);
+    }
+  },
+};

@@ -1,0 +1,28 @@
+/**
+ * What every codec is: a name and a pair of pure functions between values and
+ * bytes. Framing is separate (see `frame.ts`), as in Node's own
+ * `child_process` serialization.
+ */
+export interface Codec {
+  /** Stable name, e.g. `msgpack`; also how {@link getCodec} finds it. */
+  readonly name: string;
+  /**
+   * Turns a value into bytes. Throws `SerializationError` (naming the path of
+   * the offending part, e.g. `items[3].callback`) for anything the codec
+   * cannot carry faithfully; never returns partial output.
+   *
+   * The returned bytes may share their `ArrayBuffer` with other encoded
+   * messages (they are never overwritten): copy them, or do not transfer
+   * `.buffer`.
+   */
+  encode(value: unknown): Uint8Array;
+  /**
+   * Turns bytes back into a value. Truncated, corrupted or foreign input throws
+   * `DeserializationError` and nothing else. Byte arrays in the result never
+   * alias `bytes`.
+   */
+  decode(bytes: Uint8Array): unknown;
+}
+
+/** Names of the built-in codecs. */
+export type CodecName = 'msgpack' | 'msgpack-plain' | 'json' | 'v8';
