@@ -1,0 +1,308 @@
+/**
+ * Python's `multiprocessing.connection.Listener`: accepts authenticated
+ * socket connections on a unix socket or TCP (optionally TLS).
+ *
+ * Handshakes run concurrently as clients arrive, each under its own
+ * deadline, so a slow or silent client cannot hold up the others; a client
+ * that fails is closed and reported to `onError`, never to `accept()`.
+ */
+import { createServer as createTcpServer, type Server, type Socket } from 'node:net';
+import { join } from 'node:path';
+import { createServer as createTlsServer, type TlsOptions } from 'node:tls';
+import { resolveCodec } from '@conc/serialize';
+import type { WaitOptions } from '../core/deadline.js';
+import { Inbox } from '../core/inbox.js';
+import { KeepAlive } from '../core/keep-alive.js';
+import { ConnectionClosedError } from '../errors.js';
+import { type Address, checkAddress, isLoopback, type TcpAddress } from './address.js';
+import {
+  answerChallenge,
+  authkeyBytes,
+  checkDigest,
+  type DigestName,
+  deliverChallenge,
+} from './handshake.js';
+import { handshake } from './handshake-io.js';
+import { freshPrivateDir, removeDir, removeOnExit } from './private-dir.js';
+import {
+  resolveMaxMessageSize,
+  SocketConnection,
+  type SocketConnectionOptions,
+} from './socket-connection.js';
+
+const noop = () => {};
+const EMPTY = new Uint8Array(0);
+
+/** Options of {@link Listener.listen}. */
+export interface ListenerOptions extends SocketConnectionOptions {
+  /**
+   * Where to listen: a unix socket path, or `{ host, port }` for TCP
+   * (`port: 0` picks a free port; read it back from `listener.address`).
+   * Without one, a unix socket in a fresh private directory (0700), removed on close.
+   * A TCP host other than loopback requires an `authkey`.
+   * @default a fresh private unix socket
+   * @example { host: '127.0.0.1', port: 0 }
+   */
+  address?: Address;
+  /**
+   * Every client must prove it knows this key (CPython's HMAC challenge,
+   * mutual) before anything it sends is decoded. Without one, clients are not
+   * authenticated (only allowed on unix sockets and loopback TCP).
+   * @example randomBytes(32)
+   */
+  authkey?: Uint8Array | string;
+  /** The `listen()` backlog. @default 128 */
+  backlog?: number;
+  /**
+   * Serve TCP over TLS with these `node:tls` server options (`key`, `cert`,
+   * `ca`, `requestCert`...). The authkey handshake then runs inside TLS.
+   */
+  tls?: TlsOptions;
+  /** A client must finish the handshake within this many milliseconds. @default 5000 */
+  handshakeTimeout?: number;
+  /** At most this many handshakes run at once; clients beyond are closed at once. @default 64 */
+  maxPendingHandshakes?: number;
+  /** The HMAC digest our challenges ask for (Python 3.11 clients answer with MD5 regardless). @default 'sha256' */
+  digest?: DigestName;
+  /** Told of every client refused (failed authentication, handshake deadline, TLS error) and of server errors. */
+  onError?: (error: Error) => void;
+}
+
+/**
+ * Accepts connections from `Client()`s, ours or Python's.
+ *
+ * Like every handle in this package, a listener keeps the process alive only
+ * while an `accept()` waits.
+ *
+ * @example
+ * ```ts
+ * await using listener = await Listener.listen({ authkey: 'secret' });
+ * const conn = await listener.accept();
+ * console.log(await conn.recv());
+ * ```
+ */
+export class Listener implements AsyncIterable<SocketConnection>, AsyncDisposable {
+  readonly #server: Server;
+  readonly #address: Address;
+  readonly #ownDir: string | undefined;
+  readonly #authkey: Uint8Array | undefined;
+  readonly #options: ListenerOptions;
+  readonly #accepted: Inbox<SocketConnection>;
+  readonly #handshaking = new Set<Socket>();
+  #lastAccepted: Address | undefined;
+  #closing: Promise<void> | undefined;
+
+  private constructor(
+    server: Server,
+    address: Address,
+    ownDir: string | undefined,
+    authkey: Uint8Array | undefined,
+    options: ListenerOptions,
+  ) {
+    this.#server = server;
+    this.#address = address;
+    this.#ownDir = ownDir;
+    this.#authkey = authkey;
+    this.#options = options;
+    const keepAlive = new KeepAlive((alive) => {
+      if (alive) server.ref();
+      else server.unref();
+    });
+    this.#accepted = new Inbox<SocketConnection>(keepAlive);
+    server.unref();
+  }
+
+  /**
+   * Starts listening. Rejects for a bad option combination (TLS on a unix
+   * socket, a public TCP host without an authkey) or when the address is taken.
+   */
+  static async listen(options: ListenerOptions = {}): Promise<Listener> {
+    const { address, tls, backlog = 128, handshakeTimeout = 5000, maxPendingHandshakes = 64 } = options;
+    if (address !== undefined) checkAddress(address, 'Listener.listen');
+    const authkey =
+      options.authkey === undefined ? undefined : authkeyBytes(options.authkey, 'Listener.listen');
+    if (options.digest !== undefined) checkDigest(options.digest);
+    resolveCodec(options.codec);
+    resolveMaxMessageSize(options.maxMessageSize);
+    if (!Number.isSafeInteger(backlog) || backlog < 1)
+      throw new RangeError('Listener.listen: backlog must be >= 1');
+    if (!(handshakeTimeout > 0)) throw new RangeError('Listener.listen: handshakeTimeout must be > 0');
+    if (!Number.isSafeInteger(maxPendingHandshakes) || maxPendingHandshakes < 1) {
+      throw new RangeError('Listener.listen: maxPendingHandshakes must be >= 1');
+    }
+    const tcp = typeof address === 'object';
+    if (tls && !tcp) throw new TypeError('Listener.listen: tls needs a TCP address ({ host, port })');
+    if (tcp && !isLoopback(address.host) && !authkey) {
+      throw new TypeError(
+        `Listener.listen: refusing to listen on ${address.host} (reachable from other machines) without an authkey`,
+      );
+    }
+
+    let ownDir: string | undefined;
+    let path: string | undefined;
+    if (address === undefined) {
+      ownDir = await freshPrivateDir();
+      removeOnExit(ownDir);
+      path = join(ownDir, 'listener.sock');
+    } else if (!tcp) {
+      path = address;
+    }
+    const server = tls ? createTlsServer(tls) : createTcpServer();
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        const done = () => {
+          server.off('error', reject);
+          resolve();
+        };
+        if (path !== undefined) server.listen({ path, backlog }, done);
+        else
+          server.listen(
+            { host: (address as TcpAddress).host, port: (address as TcpAddress).port, backlog },
+            done,
+          );
+      });
+    } catch (err) {
+      server.close();
+      if (ownDir) await removeDir(ownDir);
+      throw err;
+    }
+    let bound: Address;
+    if (path !== undefined) {
+      bound = path;
+    } else {
+      const info = server.address();
+      bound =
+        typeof info === 'object' && info !== null
+          ? { host: info.address, port: info.port }
+          : { host: (address as TcpAddress).host, port: (address as TcpAddress).port };
+    }
+    const listener = new Listener(server, bound, ownDir, authkey, {
+      ...options,
+      handshakeTimeout,
+      maxPendingHandshakes,
+    });
+    server.on('error', (err: Error) => listener.#report(err));
+    if (tls) {
+      server.on('secureConnection', (socket: Socket) => listener.#onSocket(socket));
+      server.on('tlsClientError', (err: Error) => listener.#report(err));
+    } else {
+      server.on('connection', (socket: Socket) => listener.#onSocket(socket));
+    }
+    return listener;
+  }
+
+  /** Where the listener listens: the socket path, or `{ host, port }` with the actual port. */
+  get address(): Address {
+    return this.#address;
+  }
+
+  /** The peer address of the last connection `accept()` returned (`''` for unix sockets), as in Python. */
+  get lastAccepted(): Address | undefined {
+    return this.#lastAccepted;
+  }
+
+  /** True once `close()` has been called. */
+  get closed(): boolean {
+    return this.#closing !== undefined;
+  }
+
+  #report(error: Error): void {
+    try {
+      this.#options.onError?.(error);
+    } catch {
+      // A throwing error callback must not take the listener down.
+    }
+  }
+
+  #onSocket(socket: Socket): void {
+    socket.on('error', noop);
+    const { handshakeTimeout = 5000, maxPendingHandshakes = 64 } = this.#options;
+    if (this.#closing || this.#handshaking.size >= maxPendingHandshakes) {
+      socket.destroy();
+      return;
+    }
+    socket.unref();
+    const authkey = this.#authkey;
+    if (!authkey) {
+      this.#queue(socket, EMPTY);
+      return;
+    }
+    this.#handshaking.add(socket);
+    const digest = this.#options.digest ?? 'sha256';
+    handshake(socket, handshakeTimeout, async (io) => {
+      await deliverChallenge(io, authkey, digest);
+      await answerChallenge(io, authkey);
+    }).then(
+      (leftover) => {
+        this.#handshaking.delete(socket);
+        if (this.#closing) socket.destroy();
+        else this.#queue(socket, leftover);
+      },
+      (err: Error) => {
+        this.#handshaking.delete(socket);
+        this.#report(err);
+      },
+    );
+  }
+
+  #queue(socket: Socket, leftover: Uint8Array): void {
+    const { codec, maxMessageSize } = this.#options;
+    this.#accepted.push(new SocketConnection({ socket, leftover }, true, true, { codec, maxMessageSize }));
+  }
+
+  /**
+   * The next authenticated connection, waiting for one.
+   *
+   * @throws {@link ConnectionClosedError} once the listener is closed;
+   *   `PipeTimeoutError` after `timeout`; `signal.reason` when aborted.
+   */
+  async accept(options?: WaitOptions): Promise<SocketConnection> {
+    if (this.#closing) throw new ConnectionClosedError('the listener is closed');
+    const conn = await this.#accepted.take(options, true, 'accept');
+    this.#lastAccepted = conn.remoteAddress;
+    return conn;
+  }
+
+  /**
+   * Stops listening: pending `accept()`s reject with
+   * {@link ConnectionClosedError}, clients not yet accepted are closed, the
+   * private directory (if the listener made one) is removed. Connections
+   * already accepted stay open. Idempotent.
+   */
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
+    this.#accepted.end(new ConnectionClosedError('the listener is closed'));
+    const unaccepted: SocketConnection[] = [];
+    while (this.#accepted.size > 0) unaccepted.push(this.#accepted.shift());
+    for (const socket of this.#handshaking) socket.destroy();
+    this.#handshaking.clear();
+    // Only the listening handle: its close callback would also wait for accepted connections.
+    this.#server.close();
+    await Promise.all(unaccepted.map((conn) => conn.close()));
+    if (this.#ownDir) await removeDir(this.#ownDir);
+  }
+
+  /** Same as {@link close}, for `await using`. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  /** Accepts connections until the listener is closed: `for await (const conn of listener)`. */
+  async *[Symbol.asyncIterator](): AsyncIterator<SocketConnection> {
+    for (;;) {
+      let conn: SocketConnection;
+      try {
+        conn = await this.accept();
+      } catch (err) {
+        if (this.#closing) return;
+        throw err;
+      }
+      yield conn;
+    }
+  }
+}
