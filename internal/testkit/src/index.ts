@@ -5,3 +5,4 @@ export { activeResourceCounts, liveResourceReport } from './report.js';
 export { tempDir } from './temp.js';
 export { type EventuallyOptions, eventually, sleep, WatchdogTimeoutError, within } from './time.js';
 export { startWorker, TrackedWorker } from './worker.js';
+export * from './contracts/codec.js';

@@ -184,20 +184,24 @@ const BUILTIN: Record<string, ErrorConstructor> = {
  */
 export function errorFromWire(wire: WireError): Error {
   const cls = classes().get(wire.name);
+  // Reflect.construct with Error as the target makes a real error object (what
+  // util.types.isNativeError and test matchers look for) with the right
+  // prototype, without running a subclass constructor that expects other arguments.
   let err: Error;
   if (cls) {
-    err = Object.create(cls.prototype) as Error;
+    err = Reflect.construct(Error, [], cls as unknown as Function) as Error;
   } else if (wire.code?.startsWith('ERR_CONC')) {
-    err = Object.create(ConcError.prototype) as Error;
+    err = Reflect.construct(Error, [], ConcError) as Error;
     Object.defineProperty(err, 'name', { value: wire.name, writable: true, configurable: true });
   } else {
     const Builtin = BUILTIN[wire.name] ?? Error;
-    err = Object.create(Builtin.prototype) as Error;
+    err = Reflect.construct(Builtin, []) as Error;
     if (!BUILTIN[wire.name])
       Object.defineProperty(err, 'name', { value: wire.name, writable: true, configurable: true });
   }
   Object.defineProperty(err, 'message', { value: wire.message, writable: true, configurable: true });
-  if (wire.code !== undefined) {
+  // A rebuilt conc error already has its class's code on the prototype, as the original did.
+  if (wire.code !== undefined && wire.code !== (err as { code?: unknown }).code) {
     Object.defineProperty(err, 'code', {
       value: wire.code,
       writable: true,

@@ -11,11 +11,15 @@ export function checkInput(codec: string, bytes: unknown): asserts bytes is Uint
 }
 
 /**
- * The input as a Buffer, without copying: msgpackr then decodes `bin` fields
- * as Buffers whatever the caller passed.
+ * The input as a Buffer: msgpackr then decodes `bin` fields as Buffers
+ * whatever the caller passed. No copy, except for bytes in shared memory:
+ * those are copied first, since another thread may change them mid-decode and
+ * msgpackr's native string extractor refuses them (and, throwing half-way
+ * through a key, would leave a poisoned entry in msgpackr's key cache).
  */
 export function asBuffer(codec: string, bytes: unknown): Buffer {
   checkInput(codec, bytes);
+  if (bytes.buffer instanceof SharedArrayBuffer) return Buffer.from(bytes);
   return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 

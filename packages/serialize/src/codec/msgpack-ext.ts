@@ -13,10 +13,11 @@
  * - 69 (`E`): an Error with its class, code, stack, plain fields and cause
  *   (structured codec only; any other packer gets msgpackr's own encoding).
  */
-import { addExtension } from 'msgpackr';
+
 import { errorFromWire, errorToWire, isWireError, SerializationError } from '../errors.js';
 import { attach } from '../share.js';
 import { checkToken } from './inspect.js';
+import { addExtension } from './msgpackr.js';
 import { RevivableInstance } from './revive.js';
 
 /** Extension type of a conc primitive inside a msgpack message. */

@@ -4,11 +4,12 @@
  * extensions: only the standard types, the standard timestamp extension (-1)
  * for Dates, and ext 99 for a conc primitive (its token as UTF-8 JSON).
  */
-import { Packr, Unpackr } from 'msgpackr';
+
 import { SerializationError } from '../errors.js';
 import { asBuffer, decodeFailure } from './input.js';
 import { describe, explain, Kind, type Profile, scan } from './inspect.js';
 import { installExtensions } from './msgpack-ext.js';
+import { Packr, Unpackr } from './msgpackr.js';
 import { isRevivable } from './revive.js';
 import type { Codec } from './types.js';
 

@@ -8,11 +8,12 @@
  * msgpack map only ever means a Map), marked by a leading 0xC1 byte, a byte
  * MessagePack never uses. Every other message is plain structured msgpack.
  */
-import { Packr, RESERVE_START_SPACE, Unpackr } from 'msgpackr';
+
 import { SerializationError } from '../errors.js';
 import { asBuffer, decodeFailure } from './input.js';
 import { describe, explain, Found, Kind, type Profile, scan } from './inspect.js';
 import { installExtensions, structuredPackers } from './msgpack-ext.js';
+import { Packr, RESERVE_START_SPACE, Unpackr } from './msgpackr.js';
 import { isRevivable } from './revive.js';
 import type { Codec } from './types.js';
 
