@@ -6,10 +6,11 @@
  * cost nothing extra.
  */
 import { isUtf8 } from 'node:buffer';
+import { SerializationError } from '../errors.js';
 import { attach } from '../share.js';
 import { asBuffer, decodeFailure } from './input.js';
-import { describe, explain, Found, Kind, type Profile, scan } from './inspect.js';
-import { isRevivable, JSON_SHARED_KEY, tokenOf } from './revive.js';
+import { checkToken, describe, explain, Found, Kind, type Profile, scan } from './inspect.js';
+import { isRevivable, JSON_SHARED_KEY } from './revive.js';
 import type { Codec } from './types.js';
 
 const profile: Profile = {
@@ -30,10 +31,14 @@ const profile: Profile = {
 
 const MARKER = `"${JSON_SHARED_KEY}"`;
 
+function refuse(reason: string, cause?: unknown): never {
+  throw new SerializationError(reason, { cause });
+}
+
 /** Replaces conc primitives by their wrapped tokens (only used when the walk found one). */
 function withTokens(this: unknown, key: string, value: unknown): unknown {
   const raw = (this as Record<string, unknown>)[key];
-  return isRevivable(raw) ? { [JSON_SHARED_KEY]: tokenOf(raw) } : value;
+  return isRevivable(raw) ? { [JSON_SHARED_KEY]: checkToken(raw as object, refuse) } : value;
 }
 
 /** Rebuilds wrapped tokens in place. Writes with defineProperty so a `__proto__` key stays a plain key. */

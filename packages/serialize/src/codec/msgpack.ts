@@ -10,6 +10,7 @@
  */
 
 import { SerializationError } from '../errors.js';
+import { isShareable } from '../share.js';
 import { asBuffer, decodeFailure } from './input.js';
 import { describe, explain, Found, Kind, type Profile, scan } from './inspect.js';
 import { installExtensions, structuredPackers } from './msgpack-ext.js';
@@ -67,7 +68,7 @@ const profile: Profile = {
     if (o instanceof Date || o instanceof RegExp || o instanceof ArrayBuffer) return Kind.Leaf;
     if (o instanceof Map) return o.constructor === Map ? Kind.Map : Kind.Refuse;
     if (o instanceof Set) return Kind.Set;
-    if (isRevivable(o)) return Kind.Shared;
+    if (isShareable(o)) return isRevivable(o) ? Kind.Shared : Kind.Refuse;
     if (o instanceof Error) return Kind.Error;
     if (refusedClass(o)) return Kind.Refuse;
     if (typeof (o as { toJSON?: unknown }).toJSON === 'function') return Kind.ToJson;
