@@ -1,1 +1,24 @@
-export {};
+export {
+  EmptyError,
+  FullError,
+  ItemTooLargeError,
+  isEmptyError,
+  isFullError,
+  isItemTooLargeError,
+  isShutDownError,
+  isTaskDoneError,
+  type QueueErrorOptions,
+  ShutDownError,
+  TaskDoneError,
+} from './core/errors.js';
+export type { AsyncWaitOptions, JoinOptions, ShutdownOptions, WaitOptions } from './core/options.js';
+export { comparePriorities, encodePriority, type Priority } from './core/priority-key.js';
+export type { AttachOptions, BaseQueue, BaseQueueOptions } from './thread/base-queue.js';
+export { LifoQueue } from './thread/lifo-queue.js';
+export {
+  type PriorityAttachOptions,
+  PriorityQueue,
+  type PriorityQueueOptions,
+} from './thread/priority-queue.js';
+export { Queue, type QueueOptions } from './thread/queue.js';
+export { SimpleQueue, type SimpleQueueOptions } from './thread/simple-queue.js';

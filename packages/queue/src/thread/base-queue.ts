@@ -1,0 +1,564 @@
+/**
+ * What every thread-tier queue shares: put and get in their async, sync,
+ * non-blocking and batch forms, shutdown, async iteration and sharing.
+ * The order (FIFO, LIFO, priority) lives in the shared store; this class
+ * encodes, waits and decodes.
+ */
+import {
+  type Codec,
+  type CodecName,
+  getCodec,
+  isToken,
+  resolveCodec,
+  shareSymbol,
+  TokenError,
+} from '@conc/serialize';
+import { abortReason } from '../core/abort.js';
+import { EmptyError, FullError, ItemTooLargeError, isShutDownError, ShutDownError } from '../core/errors.js';
+import {
+  type AsyncWaitOptions,
+  checkMax,
+  checkSignal,
+  type ShutdownOptions,
+  toWait,
+  type Wait,
+  type WaitOptions,
+} from '../core/options.js';
+import { defaultPriority, encodePriority } from '../core/priority-key.js';
+import { ARENA_START, H, Kind, MAX_CAPACITY, MAX_KEY_BYTES } from './layout.js';
+import { Putter } from './putter.js';
+import { INLINE_MAX, SHUT_DOWN, Store } from './store.js';
+import { NOT_EMPTY, NOT_FULL, waitAsync, waitSync } from './wait.js';
+
+/** Options every thread-tier queue takes. */
+export interface BaseQueueOptions {
+  /**
+   * How items become bytes: a codec object, or the name of one of
+   * `@conc/serialize`'s codecs. Every thread that attaches the queue decodes
+   * with the codec of the same name.
+   * @default the default codec (MessagePack, structured-clone mode: Map, Set, Date, BigInt, typed arrays, cycles)
+   * @example
+   * ```ts
+   * new Queue({ codec: 'json' });
+   * ```
+   */
+  codec?: Codec | CodecName;
+  /**
+   * The most memory the queue may use, in bytes: its shared buffer grows on
+   * demand up to this size. When items fill it, `put` waits for room as it does
+   * for `maxsize`; an item that could never fit fails at once with
+   * `ItemTooLargeError`.
+   * @default 268435456 (256 MiB)
+   * @example
+   * ```ts
+   * new Queue({ capacityBytes: 1024 ** 3 }); // room for big items
+   * ```
+   */
+  capacityBytes?: number;
+}
+
+const RESOLVED: Promise<void> = Promise.resolve();
+const DEFAULT_CAPACITY = 256 * 1024 * 1024;
+// 68 KiB of arena: a free-list class midpoint, so a queue that stays nearly empty does not
+// flip its one free block between two classes on every put and get.
+const INITIAL_BYTES = ARENA_START + 68 * 1024;
+const SCRATCH_MAX = 64 * 1024;
+
+/** How a queue is built: a fresh store, or one attached from a token. */
+export interface QueueSetup {
+  readonly store: Store;
+  readonly codec: Codec;
+  /** Priority queues: item → encoded priority. */
+  readonly keyOf?: ((item: never) => Uint8Array) | undefined;
+  /** Priority queues: whether priorities come from a user key function (which cannot travel). */
+  readonly keyed?: boolean;
+}
+
+/** Options of the static `attach(token, options)` of each queue class. */
+export interface AttachOptions {
+  /**
+   * The codec to decode with, when the queue was made with a codec object that
+   * this thread cannot find by name.
+   * @default the codec named in the token
+   */
+  codec?: Codec | CodecName;
+}
+
+export const ATTACH: unique symbol = Symbol('conc.queue.attach');
+const KindPriority = Kind.PRIORITY;
+
+const kindNames = new Map<abstract new (...args: never[]) => unknown, string>();
+
+/** Records the share-token kind of a queue class (`queue.thread.Queue`...). */
+export function nameKind(cls: abstract new (...args: never[]) => unknown, kind: string): void {
+  kindNames.set(cls, kind);
+}
+
+function kindName(q: object): string {
+  for (let p = Object.getPrototypeOf(q); p !== null; p = Object.getPrototypeOf(p)) {
+    const name = kindNames.get(p.constructor);
+    if (name) return name;
+  }
+  throw new TypeError('share: not a conc queue');
+}
+
+let storeOf: (q: object) => Store;
+
+/** The store behind a queue (for the subclasses in this folder). */
+export function queueStore(q: object): Store {
+  return storeOf(q);
+}
+
+/** Validates the options and makes the shared store (or takes the one being attached). */
+export function setup(kind: Kind, where: string, options: object | undefined): QueueSetup {
+  const internal = (options as { [ATTACH]?: QueueSetup } | undefined)?.[ATTACH];
+  if (internal) return internal;
+  const o = (options ?? {}) as BaseQueueOptions & { maxsize?: number; key?: unknown };
+  if (typeof o !== 'object' || o === null) throw new TypeError(`${where}: options must be an object`);
+  const maxsize = o.maxsize ?? 0;
+  if (typeof maxsize !== 'number' || !Number.isInteger(maxsize) || maxsize > 0x7fffffff) {
+    throw new RangeError(
+      `${where}: maxsize must be an integer (0 or less: unbounded), got ${String(maxsize)}`,
+    );
+  }
+  const capacity = o.capacityBytes ?? DEFAULT_CAPACITY;
+  if (!Number.isInteger(capacity) || capacity < INITIAL_BYTES || capacity > MAX_CAPACITY) {
+    throw new RangeError(
+      `${where}: capacityBytes must be an integer from ${INITIAL_BYTES} to ${MAX_CAPACITY}, got ${String(capacity)}`,
+    );
+  }
+  const codec = withWhere(where, () => resolveCodec(o.codec));
+  const keyed = o.key !== undefined;
+  if (keyed && typeof o.key !== 'function') throw new TypeError(`${where}: key must be a function`);
+  const store = Store.create({ kind, maxsize: Math.max(0, maxsize), capacity, initial: INITIAL_BYTES });
+  return {
+    codec,
+    store,
+    keyed,
+    keyOf: kind === KindPriority ? priorityKeyOf(o.key as KeyFn | undefined) : undefined,
+  };
+}
+
+type KeyFn = (item: unknown) => unknown;
+
+function withWhere<R>(where: string, fn: () => R): R {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof TypeError) throw new TypeError(`${where}: ${err.message}`, { cause: err });
+    throw err;
+  }
+}
+
+function priorityKeyOf(key: KeyFn | undefined): (item: never) => Uint8Array {
+  return (item) => {
+    const bytes = encodePriority(key ? key(item) : defaultPriority(item));
+    if (bytes.length > MAX_KEY_BYTES) {
+      throw new RangeError(
+        `PriorityQueue: a priority encodes to ${bytes.length} bytes; the limit is ${MAX_KEY_BYTES}`,
+      );
+    }
+    return bytes;
+  };
+}
+
+function refuseUnkeyed(): never {
+  throw new TypeError(
+    'PriorityQueue: this queue orders items by a key function, which cannot travel between threads; attach it with PriorityQueue.attach(token, { key })',
+  );
+}
+
+/** Rebuilds the setup of a queue from its share token's data, in another thread. */
+export function attachSetup(
+  kind: Kind,
+  data: unknown,
+  options: (AttachOptions & { key?: unknown }) | undefined,
+): QueueSetup {
+  const d = data as { buffer?: unknown; codec?: unknown; keyed?: unknown } | null;
+  if (typeof d !== 'object' || d === null || typeof d.codec !== 'string') {
+    throw new TypeError('expected { buffer, codec, keyed } from share()');
+  }
+  const store = Store.open(d.buffer, kind);
+  let codec: Codec;
+  if (options?.codec !== undefined) codec = withWhere('attach', () => resolveCodec(options.codec));
+  else {
+    try {
+      codec = getCodec(d.codec);
+    } catch {
+      throw new TypeError(
+        `the queue's codec "${d.codec}" is not known in this thread; pass it: attach(token, { codec })`,
+      );
+    }
+  }
+  const keyed = d.keyed === true;
+  let keyOf: ((item: never) => Uint8Array) | undefined;
+  if (kind === KindPriority) {
+    const key = options?.key;
+    if (key !== undefined && typeof key !== 'function') throw new TypeError('attach: key must be a function');
+    if (keyed !== (key !== undefined)) {
+      if (key !== undefined)
+        throw new TypeError('attach: this PriorityQueue takes priorities from its items, not a key');
+      keyOf = refuseUnkeyed;
+    } else keyOf = priorityKeyOf(key as KeyFn | undefined);
+  }
+  return { store, codec, keyed, keyOf };
+}
+
+/** The `data` of a token of the expected kind. */
+export function tokenData(token: unknown, kind: string): unknown {
+  if (!isToken(token)) throw new TokenError('attach: not a conc token (expected the value share() returned)');
+  if (token.kind !== kind) throw new TokenError(`attach: expected a ${kind} token, got ${token.kind}`);
+  return token.data;
+}
+
+/** The part of every thread-tier queue that does not depend on the order or on task tracking. */
+export abstract class BaseQueue<T> {
+  readonly #store: Store;
+  readonly #codec: Codec;
+  readonly #keyOf: ((item: T) => Uint8Array) | undefined;
+  readonly #keyed: boolean;
+  #scratch = new Uint8Array(256);
+  readonly #one: Uint8Array[] = [new Uint8Array(0)];
+  readonly #oneKey: (Uint8Array | undefined)[] = [undefined];
+
+  static {
+    storeOf = (q) => (q as BaseQueue<unknown>).#store;
+  }
+
+  protected constructor(init: QueueSetup) {
+    this.#store = init.store;
+    this.#codec = init.codec;
+    this.#keyOf = init.keyOf as ((item: T) => Uint8Array) | undefined;
+    this.#keyed = init.keyed ?? false;
+  }
+
+  /** The codec items are encoded with (its name travels in share tokens). */
+  get codec(): Codec {
+    return this.#codec;
+  }
+
+  /** Approximate number of items in the queue: a snapshot that other threads may change at once. */
+  qsize(): number {
+    return this.#store.count();
+  }
+
+  /** True when the queue held no items at the moment of the call (a snapshot). */
+  empty(): boolean {
+    return this.#store.count() === 0;
+  }
+
+  /** Bytes of shared memory the queue's items occupy now, bookkeeping included (a snapshot). */
+  get usedBytes(): number {
+    return this.#store.usedBytes();
+  }
+
+  /** True once `shutdown()` was called (in any thread). */
+  get isShutDown(): boolean {
+    return this.#store.state() !== 0;
+  }
+
+  // ---- put ------------------------------------------------------------------
+
+  #encode(item: T): Uint8Array {
+    const bytes = this.#codec.encode(item);
+    return bytes;
+  }
+
+  #check(bytes: Uint8Array, key: Uint8Array | undefined): void {
+    const size = bytes.length + (key ? key.length : 0);
+    if (size > this.#store.maxItem) throw new ItemTooLargeError(size, this.#store.maxItem);
+  }
+
+  /** Encodes items (and their priorities) before anything is enqueued, so a bad item fails the whole call. */
+  #encodeAll(items: Iterable<T>): [Uint8Array[], (Uint8Array | undefined)[] | undefined] {
+    const bytes: Uint8Array[] = [];
+    const keys: (Uint8Array | undefined)[] | undefined = this.#keyOf ? [] : undefined;
+    for (const item of items) {
+      const b = this.#encode(item);
+      const k = this.#keyOf?.(item);
+      this.#check(b, k);
+      bytes.push(b);
+      keys?.push(k);
+    }
+    return [bytes, keys];
+  }
+
+  #putter(item: T): Putter {
+    const bytes = this.#encode(item);
+    const key = this.#keyOf?.(item);
+    this.#check(bytes, key);
+    return new Putter(this.#store, [bytes], key === undefined ? undefined : [key]);
+  }
+
+  /**
+   * Puts an item, waiting for room while the queue is full (Python's `put`).
+   * Rejects with `FullError` (`block: false`, or after `timeout`),
+   * `ShutDownError`, `SerializationError` (nothing is enqueued), or the signal's reason.
+   */
+  put(item: T, options?: AsyncWaitOptions): Promise<void> {
+    try {
+      const wait = toWait('put', options);
+      const signal = checkSignal('put', options?.signal);
+      if (signal?.aborted) return Promise.reject(abortReason(signal));
+      const bytes = this.#encode(item);
+      const key = this.#keyOf?.(item);
+      this.#check(bytes, key);
+      if (this.#putOne(bytes, key)) return RESOLVED;
+      const putter = new Putter(this.#store, [bytes], key === undefined ? undefined : [key]);
+      return this.#putAsync(putter, wait, signal);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /** The fast path: one small item, one critical section. */
+  #putOne(bytes: Uint8Array, key: Uint8Array | undefined): boolean {
+    if (bytes.length > INLINE_MAX) return false;
+    const store = this.#store;
+    this.#one[0] = bytes;
+    this.#oneKey[0] = key;
+    const put = store.put(this.#one, this.#keyOf ? this.#oneKey : undefined, 0, 1);
+    this.#one[0] = EMPTY_BYTES;
+    this.#oneKey[0] = undefined;
+    if (put === 1) {
+      store.wake(H.NOT_EMPTY, H.GET_WAITERS, 1);
+      return true;
+    }
+    if (store.status === SHUT_DOWN) throw new ShutDownError();
+    return false;
+  }
+
+  async #putAsync(putter: Putter, wait: Wait, signal: AbortSignal | undefined): Promise<void> {
+    try {
+      if (putter.step()) return;
+      if (!wait.block) throw new FullError(undefined, { enqueued: putter.done });
+      const a = this.#store.s.i32;
+      if (!(await waitAsync(a, NOT_FULL, wait.deadline, signal, () => putter.step()))) {
+        throw new FullError(undefined, { enqueued: putter.done });
+      }
+    } finally {
+      putter.abandon();
+    }
+  }
+
+  #putSync(putter: Putter, wait: Wait): void {
+    try {
+      if (putter.step()) return;
+      if (!wait.block) throw new FullError(undefined, { enqueued: putter.done });
+      if (!waitSync(this.#store.s.i32, NOT_FULL, wait.deadline, () => putter.step())) {
+        throw new FullError(undefined, { enqueued: putter.done });
+      }
+    } finally {
+      putter.abandon();
+    }
+  }
+
+  /** Puts an item only if there is room now; throws `FullError` otherwise (Python's `put_nowait`). */
+  putNowait(item: T): void {
+    this.#putSync(this.#putter(item), NO_WAIT);
+  }
+
+  /**
+   * Blocking `put` for worker threads: sleeps the thread (`Atomics.wait`) while
+   * the queue is full. On the main thread it blocks the event loop.
+   */
+  putSync(item: T, options?: WaitOptions): void {
+    const wait = toWait('putSync', options);
+    this.#putSync(this.#putter(item), wait);
+  }
+
+  /**
+   * Puts many items in order, fewer critical sections and wake-ups than one `put`
+   * each. Every item is encoded first, so a bad one fails the call with nothing
+   * enqueued. Waits for room as `put` does; on `FullError` / `ShutDownError`,
+   * `err.enqueued` tells how many went in. On abort the items already in stay in.
+   */
+  putMany(items: Iterable<T>, options?: AsyncWaitOptions): Promise<void> {
+    try {
+      const wait = toWait('putMany', options);
+      const signal = checkSignal('putMany', options?.signal);
+      if (signal?.aborted) return Promise.reject(abortReason(signal));
+      const [bytes, keys] = this.#encodeAll(items);
+      return this.#putAsync(new Putter(this.#store, bytes, keys), wait, signal);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /** Blocking {@link putMany} for worker threads. */
+  putManySync(items: Iterable<T>, options?: WaitOptions): void {
+    const wait = toWait('putManySync', options);
+    const [bytes, keys] = this.#encodeAll(items);
+    this.#putSync(new Putter(this.#store, bytes, keys), wait);
+  }
+
+  // ---- get ------------------------------------------------------------------
+
+  /** Decodes the blocks the last take unlinked, hands them back, and wakes as many putters. */
+  #finish(into: T[] | undefined): T | undefined {
+    const store = this.#store;
+    const taken = store.taken;
+    const n = taken.length;
+    if (store.s.crashAt !== undefined) store.s.maybeCrash('get.copy');
+    let first: T | undefined;
+    try {
+      for (let k = 0; k < n; k++) {
+        const b = taken[k]!;
+        const len = store.lengthOf(b);
+        if (len > this.#scratch.length && len <= SCRATCH_MAX) {
+          this.#scratch = new Uint8Array(Math.min(SCRATCH_MAX, 2 ** Math.ceil(Math.log2(len))));
+        }
+        const value = this.#codec.decode(store.read(b, this.#scratch)) as T;
+        if (into) into.push(value);
+        else first = value;
+      }
+    } finally {
+      store.release(taken);
+      store.wake(H.NOT_FULL, H.PUT_WAITERS, n);
+    }
+    return first;
+  }
+
+  /** Takes up to `max` items now: true when it got some; throws once shut down and empty. */
+  #take(max: number): boolean {
+    const n = this.#store.take(max);
+    if (n > 0) return true;
+    if (n === SHUT_DOWN) throw new ShutDownError();
+    return false;
+  }
+
+  /**
+   * Removes and returns the next item, waiting while the queue is empty
+   * (Python's `get`). Rejects with `EmptyError` (`block: false`, or after
+   * `timeout`), `ShutDownError` (shut down and empty, or shut down
+   * immediately), or the signal's reason; a cancelled get takes nothing.
+   */
+  get(options?: AsyncWaitOptions): Promise<T> {
+    try {
+      const wait = toWait('get', options);
+      const signal = checkSignal('get', options?.signal);
+      if (signal?.aborted) return Promise.reject(abortReason(signal));
+      if (this.#take(1)) return Promise.resolve(this.#finish(undefined) as T);
+      if (!wait.block) throw new EmptyError();
+      return this.#getAsync(1, undefined, wait, signal);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /** Waits for items; decodes them in the same tick as the take, so concurrent gets never mix up blocks. */
+  async #getAsync(
+    max: number,
+    into: T[] | undefined,
+    wait: Wait,
+    signal: AbortSignal | undefined,
+  ): Promise<T> {
+    let first: T | undefined;
+    const got = await waitAsync(this.#store.s.i32, NOT_EMPTY, wait.deadline, signal, () => {
+      if (!this.#take(max)) return false;
+      first = this.#finish(into);
+      return true;
+    });
+    if (!got) throw new EmptyError();
+    return first as T;
+  }
+
+  #getSync(max: number, into: T[] | undefined, wait: Wait): T {
+    if (this.#take(max)) return this.#finish(into) as T;
+    if (!wait.block) throw new EmptyError();
+    let first: T | undefined;
+    const got = waitSync(this.#store.s.i32, NOT_EMPTY, wait.deadline, () => {
+      if (!this.#take(max)) return false;
+      first = this.#finish(into);
+      return true;
+    });
+    if (!got) throw new EmptyError();
+    return first as T;
+  }
+
+  /** Removes and returns an item if one is there now; throws `EmptyError` otherwise (Python's `get_nowait`). */
+  getNowait(): T {
+    return this.#getSync(1, undefined, NO_WAIT);
+  }
+
+  /**
+   * Blocking `get` for worker threads: sleeps the thread (`Atomics.wait`) while
+   * the queue is empty. On the main thread it blocks the event loop.
+   */
+  getSync(options?: WaitOptions): T {
+    return this.#getSync(1, undefined, toWait('getSync', options));
+  }
+
+  /**
+   * Removes and returns up to `max` items in queue order, waiting only for the
+   * first: it never waits to fill the batch. Errors as {@link get}.
+   */
+  getMany(max: number, options?: AsyncWaitOptions): Promise<T[]> {
+    try {
+      checkMax('getMany', max);
+      const wait = toWait('getMany', options);
+      const signal = checkSignal('getMany', options?.signal);
+      if (signal?.aborted) return Promise.reject(abortReason(signal));
+      const out: T[] = [];
+      if (this.#take(max)) {
+        this.#finish(out);
+        return Promise.resolve(out);
+      }
+      if (!wait.block) throw new EmptyError();
+      return this.#getAsync(max, out, wait, signal).then(() => out);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /** Blocking {@link getMany} for worker threads. */
+  getManySync(max: number, options?: WaitOptions): T[] {
+    checkMax('getManySync', max);
+    const out: T[] = [];
+    this.#getSync(max, out, toWait('getManySync', options));
+    return out;
+  }
+
+  // ---- shutdown and iteration -----------------------------------------------
+
+  /**
+   * Python 3.13's `shutdown`: later puts fail with `ShutDownError`, blocked
+   * putters wake with it, and gets fail once the queue is empty. With
+   * `immediate`, queued items are dropped (each counted as done for `join`) and
+   * blocked getters and joiners wake at once. Affects every thread.
+   */
+  shutdown(options?: ShutdownOptions): void {
+    const immediate = options?.immediate ?? false;
+    if (typeof immediate !== 'boolean') throw new TypeError('shutdown: immediate must be a boolean');
+    const store = this.#store;
+    store.shutdown(immediate);
+    store.wakeAll(H.NOT_EMPTY);
+    store.wakeAll(H.NOT_FULL);
+    store.wakeAll(H.ALL_DONE);
+  }
+
+  /** `for await (const item of q)`: gets items until the queue is shut down and empty. */
+  async *[Symbol.asyncIterator](): AsyncGenerator<T, void, undefined> {
+    for (;;) {
+      let item: T;
+      try {
+        item = await this.get();
+      } catch (err) {
+        if (isShutDownError(err)) return;
+        throw err;
+      }
+      yield item;
+    }
+  }
+
+  /** What `share(q)` sends: the shared buffer, the codec's name, and whether priorities need a key function. */
+  [shareSymbol](): { kind: string; data: { buffer: SharedArrayBuffer; codec: string; keyed: boolean } } {
+    return {
+      kind: kindName(this),
+      data: { buffer: this.#store.sab, codec: this.#codec.name, keyed: this.#keyed },
+    };
+  }
+}
+
+const EMPTY_BYTES = new Uint8Array(0);
+const NO_WAIT: Wait = { block: false, deadline: 0 };

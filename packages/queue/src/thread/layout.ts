@@ -1,0 +1,133 @@
+/**
+ * The shared-memory layout of a thread-tier queue: one growable
+ * SharedArrayBuffer holding a header of Int32 words, an undo log, and an
+ * arena of blocks (free blocks and item blocks).
+ *
+ * ```
+ * 0      header words (H.*)          magic, kind, limits, lock, counters, wait words, order roots, allocator maps
+ * 1664   undo log (LOG_CAP pairs)    [word index, old value] of every header/block word a critical section writes
+ * 8192   arena                       blocks, 8-byte aligned, each starting with [size|flags, previous block]
+ * ```
+ *
+ * Item block: `[size|USED, prev, link, payloadLength]` then the payload (16 bytes of
+ * bookkeeping). Priority item block: `[size|USED, prev, left, payloadLength, right,
+ * rank|keyLength<<8, seqLo, seqHi]`, the priority key bytes, then the payload
+ * (32 bytes + key). Free block: `[size|FREE, prev, nextFree, prevFree]`.
+ */
+
+/**
+ * Header word indices (Int32). Words that different threads hammer live on
+ * separate 64-byte cache lines (16 words): constants, the lock word, the state
+ * changed under the lock, each wait word with its waiter count, and the
+ * lock-free release stack, so a spinning waiter or lock contender does not slow
+ * the lock holder's writes.
+ */
+export enum H {
+  MAGIC = 0,
+  /** `LAYOUT_VERSION << 8 | Kind`. */
+  KIND = 1,
+  /** Python's maxsize in items; 0 = unbounded. */
+  MAXSIZE = 2,
+  /** The most bytes the buffer may grow to. */
+  CAPACITY = 3,
+  /** Current end of the arena in bytes (the buffer may be longer after an undone grow). */
+  END = 4,
+
+  /** Internal lock: odd = held; +1 on every acquire and release, +2 when a dead holder's lock is taken over. */
+  LOCK = 16,
+  LOCK_WAITERS = 17,
+
+  /** Entries in the undo log of the section in progress; 0 between sections. */
+  LOG_LEN = 32,
+  /** Items in the queue (visible to getters). */
+  COUNT = 33,
+  /** Items put and not yet marked done (Python's unfinished_tasks). */
+  UNFINISHED = 34,
+  /** 0 open, 1 shut down, 2 shut down immediately. */
+  STATE = 35,
+  SEQ_LO = 36,
+  SEQ_HI = 37,
+  /** Order roots: FIFO head and tail; LIFO top; heap root. */
+  FIRST = 38,
+  LAST = 39,
+  /** Offset of the last block in the arena. */
+  LAST_BLOCK = 40,
+  /** Bytes held by item blocks (queued, being written, or being read). */
+  USED = 41,
+  /** The released chain the lock holder is freeing. */
+  DRAIN = 42,
+  /** Allocator: bitmap of non-empty first-level classes. */
+  FL_MAP = 43,
+
+  /** Wait words, bumped when items arrive / room frees up / unfinished reaches 0, with their waiter counts. */
+  NOT_EMPTY = 48,
+  GET_WAITERS = 49,
+  NOT_FULL = 64,
+  PUT_WAITERS = 65,
+  ALL_DONE = 80,
+  JOIN_WAITERS = 81,
+
+  /** Lock-free stack of item blocks consumers have finished reading, freed by the next lock holder. */
+  RELEASED = 96,
+
+  /** Allocator: second-level bitmaps and free-list heads. */
+  SL_MAP = 128,
+  HEADS = 160,
+  /** Undo log: LOG_CAP pairs of (word index, old value). */
+  LOG = 416,
+}
+
+export const LOG_CAP = 1536;
+export const ARENA_START = 16384;
+export const MAGIC = 0x51434e43; // "CNCQ"
+export const LAYOUT_VERSION = 1;
+
+/** How items are ordered. */
+export enum Kind {
+  FIFO = 1,
+  LIFO = 2,
+  PRIORITY = 3,
+  SIMPLE = 4,
+}
+
+/** First-level classes × second-level classes of the allocator's free lists. */
+export const FL_COUNT = 32;
+export const SL_BITS = 3;
+export const SL_COUNT = 1 << SL_BITS;
+
+/** Block word offsets (added to `offset >> 2`). */
+export enum B {
+  SIZE = 0,
+  PREV = 1,
+  NEXT_FREE = 2,
+  PREV_FREE = 3,
+}
+
+/** Word offsets of item blocks (after SIZE and PREV). */
+export enum I {
+  /** FIFO/LIFO: next item; heap: left child; released: next released block. */
+  LINK = 2,
+  LEN = 3,
+  RIGHT = 4,
+  RANK_KEY = 5,
+  SEQ_LO = 6,
+  SEQ_HI = 7,
+}
+
+export const FREE = 1;
+export const SIZE_MASK = ~7;
+export const PLAIN_HEADER = 16;
+export const PRIORITY_HEADER = 32;
+export const MIN_BLOCK = 16;
+/** A split leaves a free remainder only when it is at least this big. */
+export const MIN_SPLIT = 32;
+export const MAX_KEY_BYTES = 0xffff;
+/** Arena offsets are Int32 words: the buffer stays under 2 GiB. */
+export const MAX_CAPACITY = 2 ** 31 - 65536;
+
+/** Worst-case log entries of the units of work a section does, so a section never overflows the log. */
+export const LOG_ALLOC = 24;
+export const LOG_FREE = 30;
+export const LOG_LINK_PLAIN = 8;
+/** A leftist-heap merge walks two right spines of at most ~log2(n) nodes, 4 writes each. */
+export const LOG_HEAP = 4 * 2 * 32 + 8;

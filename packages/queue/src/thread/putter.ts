@@ -1,0 +1,72 @@
+/**
+ * One put of a batch of encoded items, advanced step by step between waits:
+ * small items go in batches, one critical section each; a large item is
+ * reserved, filled outside the lock, then linked.
+ */
+import { ShutDownError } from '../core/errors.js';
+import { H } from './layout.js';
+import { AGAIN, FULL, INLINE_MAX, SHUT_DOWN, type Store } from './store.js';
+
+export class Putter {
+  /** Items put so far. */
+  done = 0;
+  private reserved = 0;
+
+  constructor(
+    private readonly store: Store,
+    private readonly items: readonly Uint8Array[],
+    private readonly keys: readonly (Uint8Array | undefined)[] | undefined,
+  ) {}
+
+  /** Puts as much as it can now: true when every item is in, false when the queue is full. */
+  step(): boolean {
+    const { store, items, keys } = this;
+    const n = items.length;
+    for (;;) {
+      const i = this.done;
+      if (i === n) return true;
+      const item = items[i]!;
+      if (item.length > INLINE_MAX) {
+        if (this.reserved === 0) {
+          const key = keys?.[i];
+          const b = store.reserve(item.length, key ? key.length : 0);
+          if (b === AGAIN) continue;
+          if (b === FULL) return false;
+          if (b === SHUT_DOWN) throw this.shutDown();
+          store.fillReserved(b, item, key);
+          this.reserved = b;
+        }
+        const r = store.commitReserved(this.reserved);
+        if (r === FULL) return false;
+        this.reserved = 0;
+        if (r === SHUT_DOWN) throw this.shutDown();
+        this.done = i + 1;
+        store.wake(H.NOT_EMPTY, H.GET_WAITERS, 1);
+        continue;
+      }
+      let j = i + 1;
+      while (j < n && items[j]!.length <= INLINE_MAX) j++;
+      const next = store.put(items, keys, i, j);
+      if (next > i) {
+        this.done = next;
+        store.wake(H.NOT_EMPTY, H.GET_WAITERS, next - i);
+      }
+      if (next < j) {
+        if (store.status === SHUT_DOWN) throw this.shutDown();
+        if (store.status === FULL) return false;
+      }
+    }
+  }
+
+  /** Gives back a block reserved for an item that will not go in (timeout, abort, error). */
+  abandon(): void {
+    if (this.reserved !== 0) {
+      this.store.discardReserved(this.reserved);
+      this.reserved = 0;
+    }
+  }
+
+  private shutDown(): ShutDownError {
+    return new ShutDownError(undefined, { enqueued: this.done });
+  }
+}

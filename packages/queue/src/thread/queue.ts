@@ -1,0 +1,146 @@
+import { registerKind, shareSymbol, type Token } from '@conc/serialize';
+import { abortReason } from '../core/abort.js';
+import { TaskDoneError } from '../core/errors.js';
+import { checkSignal, checkTimeout, type JoinOptions } from '../core/options.js';
+import {
+  ATTACH,
+  type AttachOptions,
+  attachSetup,
+  BaseQueue,
+  type BaseQueueOptions,
+  nameKind,
+  type QueueSetup,
+  queueStore,
+  setup,
+  tokenData,
+} from './base-queue.js';
+import { H, Kind } from './layout.js';
+import { TASK_DONE_TOO_OFTEN } from './store.js';
+import { ALL_DONE, waitAsync, waitSync } from './wait.js';
+
+/** Options of {@link Queue}, {@link LifoQueue} and {@link PriorityQueue}. */
+export interface QueueOptions extends BaseQueueOptions {
+  /**
+   * The most items the queue holds (Python's `maxsize`); `put` waits while it
+   * is full. 0 or less: no limit on the count (memory is still bounded by
+   * `capacityBytes`).
+   * @default 0
+   * @example
+   * ```ts
+   * const q = new Queue<Job>({ maxsize: 100 }); // producers wait when 100 jobs are queued
+   * ```
+   */
+  maxsize?: number;
+}
+
+const KINDS = new Map<abstract new (...args: never[]) => unknown, Kind>();
+
+/** The order of the class being constructed (Queue, or a subclass that registered its own). */
+function kindOf(target: unknown): Kind {
+  for (let c = target as { prototype?: unknown } | null; c; c = Object.getPrototypeOf(c)) {
+    const kind = KINDS.get(c as abstract new (...args: never[]) => unknown);
+    if (kind !== undefined) return kind;
+  }
+  return Kind.FIFO;
+}
+
+/** Registers a queue class: its order and its share-token kind (`queue.thread.<Name>`). */
+export function defineQueueClass(
+  cls: abstract new (...args: never[]) => BaseQueue<unknown>,
+  kind: Kind,
+  name: string,
+  attach: (data: unknown) => unknown,
+): void {
+  KINDS.set(cls, kind);
+  nameKind(cls, `queue.thread.${name}`);
+  registerKind({ kind: `queue.thread.${name}`, attach, Class: cls });
+}
+
+/** Builds a queue of class `cls` around an attached setup. */
+export function fromSetup<Q>(cls: new (options?: QueueOptions) => Q, init: QueueSetup): Q {
+  return new cls({ [ATTACH]: init } as QueueOptions);
+}
+
+/**
+ * Python's `queue.Queue` for worker threads: a first-in first-out queue in
+ * shared memory that any thread holding it (see `share`/`attach`) can put
+ * to and get from, with `taskDone`/`join` and Python 3.13's `shutdown`.
+ *
+ * @example
+ * ```ts
+ * const q = new Queue<{ id: number }>({ maxsize: 1000 });
+ * new Worker(url, { workerData: { q: share(q) } });   // worker: const q = attach(workerData.q); q.getSync()
+ * await q.put({ id: 1 });
+ * await q.join();                                      // until a consumer called taskDone() for each item
+ * ```
+ */
+export class Queue<T = unknown> extends BaseQueue<T> {
+  static {
+    defineQueueClass(this, Kind.FIFO, 'Queue', (data) =>
+      fromSetup(Queue, attachSetup(Kind.FIFO, data, undefined)),
+    );
+  }
+
+  constructor(options?: QueueOptions) {
+    super(setup(kindOf(new.target), new.target.name, options));
+  }
+
+  /**
+   * Rebuilds a queue shared from another thread: the same as `attach(token)`
+   * from `@conc/serialize`, with options for this side.
+   */
+  static attach<T = unknown>(token: Token<Queue<T>> | Token, options?: AttachOptions): Queue<T> {
+    return fromSetup(Queue<T>, attachSetup(Kind.FIFO, tokenData(token, 'queue.thread.Queue'), options));
+  }
+
+  /** The item limit given at construction (Python's `maxsize`); 0 when unbounded. */
+  get maxsize(): number {
+    return queueStore(this).maxsize;
+  }
+
+  /** True when the queue held `maxsize` items at the moment of the call (a snapshot). */
+  full(): boolean {
+    const store = queueStore(this);
+    return store.maxsize > 0 && store.count() >= store.maxsize;
+  }
+
+  /**
+   * Marks one item taken with `get` as processed (Python's `task_done`). When
+   * every item put has been marked, `join()` resolves in every thread.
+   * @throws TaskDoneError when called more times than items were put.
+   */
+  taskDone(): void {
+    const store = queueStore(this);
+    const left = store.taskDone(1);
+    if (left === TASK_DONE_TOO_OFTEN) throw new TaskDoneError();
+    if (left === 0) store.wake(H.ALL_DONE, H.JOIN_WAITERS, Number.POSITIVE_INFINITY);
+  }
+
+  /**
+   * Waits until every item put has been marked with `taskDone()` (Python's
+   * `join`); also resolves when `shutdown({ immediate: true })` dropped the rest.
+   * Resolves `true`, or `false` when `timeout` passes first.
+   */
+  join(options?: JoinOptions): Promise<boolean> {
+    try {
+      const timeout = checkTimeout('join', options?.timeout);
+      const signal = checkSignal('join', options?.signal);
+      if (signal?.aborted) return Promise.reject(abortReason(signal));
+      const store = queueStore(this);
+      if (store.unfinished() === 0) return Promise.resolve(true);
+      const deadline = performance.now() + timeout;
+      return waitAsync(store.s.i32, ALL_DONE, deadline, signal, () => store.unfinished() === 0);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /** Blocking {@link join} for worker threads; `true` when done, `false` after `timeout`. */
+  joinSync(options?: Pick<JoinOptions, 'timeout'>): boolean {
+    const deadline = performance.now() + checkTimeout('joinSync', options?.timeout);
+    const store = queueStore(this);
+    return waitSync(store.s.i32, ALL_DONE, deadline, () => store.unfinished() === 0);
+  }
+
+  declare [shareSymbol]: BaseQueue<T>[typeof shareSymbol];
+}

@@ -1,0 +1,511 @@
+/**
+ * The queue's shared state and its operations on encoded items, each one a
+ * short critical section (see shared.ts). Payload bytes are copied into a block
+ * inside the section when small, or between two sections when large, and an
+ * item becomes visible only when it is linked into the order, so a half-written
+ * item is never seen. Consumers copy an item out after the section that took it
+ * and hand the block back on a lock-free stack that the next lock holder frees.
+ */
+import { alloc, blockSize, free, initArena } from './arena.js';
+import {
+  ARENA_START,
+  H,
+  I,
+  Kind,
+  LAYOUT_VERSION,
+  LOG_ALLOC,
+  LOG_FREE,
+  LOG_HEAP,
+  LOG_LINK_PLAIN,
+  MAGIC,
+  PLAIN_HEADER,
+  PRIORITY_HEADER,
+} from './layout.js';
+import { fifo, heap, lifo, type Order } from './order.js';
+import { Shared } from './shared.js';
+
+/** Outcomes of an operation other than success (success returns a count or offset ≥ 0). */
+export const FULL = -1;
+export const EMPTY = -2;
+export const SHUT_DOWN = -3;
+/** The section ran out of undo-log room or of memory it could reclaim at once: try again now. */
+export const AGAIN = -4;
+export const TASK_DONE_TOO_OFTEN = -5;
+
+/** Items up to this many bytes are copied inside the critical section. */
+export const INLINE_MAX = 4096;
+/** Released blocks freed per section in passing. */
+const DRAIN_SOME = 4;
+
+const align8 = (n: number) => (n + 7) & ~7;
+
+export interface StoreInit {
+  kind: Kind;
+  maxsize: number;
+  capacity: number;
+  initial: number;
+}
+
+export class Store {
+  readonly s: Shared;
+  readonly kind: Kind;
+  readonly maxsize: number;
+  /** Bytes of bookkeeping before an item's key and payload. */
+  readonly header: number;
+  /** Largest `key + payload` that can ever fit. */
+  readonly maxItem: number;
+  /** Offsets of the blocks the last take() unlinked. */
+  readonly taken: number[] = [];
+  private readonly order: Order;
+  private readonly tasks: boolean;
+  private readonly linkCost: number;
+  /** Why the last put() stopped early. */
+  status = 0;
+
+  private constructor(sab: SharedArrayBuffer) {
+    this.s = new Shared(sab);
+    const a = this.s.i32;
+    this.kind = (a[H.KIND]! & 0xff) as Kind;
+    this.maxsize = a[H.MAXSIZE]!;
+    this.header = this.kind === Kind.PRIORITY ? PRIORITY_HEADER : PLAIN_HEADER;
+    this.maxItem = a[H.CAPACITY]! - ARENA_START - this.header;
+    this.order = this.kind === Kind.PRIORITY ? heap : this.kind === Kind.LIFO ? lifo : fifo;
+    this.tasks = this.kind !== Kind.SIMPLE;
+    this.linkCost = LOG_ALLOC + (this.kind === Kind.PRIORITY ? LOG_HEAP : LOG_LINK_PLAIN) + 8;
+  }
+
+  static create(init: StoreInit): Store {
+    const initial = Math.min(init.capacity, Math.max(ARENA_START + 4096, init.initial));
+    const sab = new SharedArrayBuffer(initial, { maxByteLength: init.capacity });
+    const a = new Int32Array(sab);
+    a[H.MAGIC] = MAGIC;
+    a[H.KIND] = (LAYOUT_VERSION << 8) | init.kind;
+    a[H.MAXSIZE] = init.maxsize;
+    a[H.CAPACITY] = init.capacity;
+    initArena(a, ARENA_START, initial & ~7);
+    return new Store(sab);
+  }
+
+  /** Opens a buffer made by {@link Store.create} (in any thread); refuses anything else. */
+  static open(sab: unknown, kind: Kind): Store {
+    if (!(sab instanceof SharedArrayBuffer) || !sab.growable || sab.byteLength < ARENA_START) {
+      throw new TypeError(
+        'not a conc queue buffer (expected the growable SharedArrayBuffer of a share() token)',
+      );
+    }
+    const a = new Int32Array(sab, 0, 8);
+    if (a[H.MAGIC] !== MAGIC) throw new TypeError('not a conc queue buffer (bad magic word)');
+    if (a[H.KIND]! >> 8 !== LAYOUT_VERSION) {
+      throw new TypeError(
+        `conc queue buffer of layout version ${a[H.KIND]! >> 8}; this copy reads ${LAYOUT_VERSION}`,
+      );
+    }
+    if ((a[H.KIND]! & 0xff) !== kind) throw new TypeError('the buffer holds a different kind of queue');
+    return new Store(sab);
+  }
+
+  get sab(): SharedArrayBuffer {
+    return this.s.sab;
+  }
+
+  count(): number {
+    return Atomics.load(this.s.i32, H.COUNT);
+  }
+
+  usedBytes(): number {
+    return Atomics.load(this.s.i32, H.USED);
+  }
+
+  state(): number {
+    return Atomics.load(this.s.i32, H.STATE);
+  }
+
+  /** Block size for an item. */
+  sizeFor(len: number, keyLen: number): number {
+    return align8(this.header + keyLen + len);
+  }
+
+  // ---- put ------------------------------------------------------------------
+
+  /**
+   * Puts items `[from, to)` (each at most INLINE_MAX bytes) in one section, in
+   * order. Returns the index after the last one put; {@link status} tells why
+   * it stopped early (FULL, SHUT_DOWN or AGAIN).
+   */
+  put(
+    items: readonly Uint8Array[],
+    keys: readonly (Uint8Array | undefined)[] | undefined,
+    from: number,
+    to: number,
+  ): number {
+    const s = this.s;
+    for (;;) {
+      s.acquire();
+      try {
+        const a = s.i32;
+        let i = from;
+        let status = 0;
+        let added = 0;
+        if (a[H.STATE] !== 0) status = SHUT_DOWN;
+        else {
+          this.drain(DRAIN_SOME + to - from);
+          const count = a[H.COUNT]!;
+          for (; i < to; i++) {
+            if (this.maxsize > 0 && count + added >= this.maxsize) {
+              status = FULL;
+              break;
+            }
+            if (s.logRoom() < this.linkCost + 16) {
+              status = AGAIN;
+              break;
+            }
+            const bytes = items[i]!;
+            const key = keys?.[i];
+            const b = this.allocItem(bytes.length, key ? key.length : 0);
+            if (b < 0) {
+              status = b;
+              break;
+            }
+            s.check();
+            this.fill(b, bytes, key);
+            if (s.crashAt !== undefined) s.maybeCrash('put.section');
+            this.link(b);
+            added++;
+          }
+          if (added > 0) this.counted(added);
+        }
+        s.commit();
+        this.status = status;
+        return i;
+      } catch (err) {
+        if (!s.fail(err)) throw err;
+      }
+    }
+  }
+
+  /** Reserves an unlinked block for a large item (filled outside the lock); returns it or FULL/SHUT_DOWN/AGAIN. */
+  reserve(len: number, keyLen: number): number {
+    const s = this.s;
+    for (;;) {
+      s.acquire();
+      try {
+        const a = s.i32;
+        let r: number;
+        if (a[H.STATE] !== 0) r = SHUT_DOWN;
+        else if (this.maxsize > 0 && a[H.COUNT]! >= this.maxsize) r = FULL;
+        else {
+          this.drain(DRAIN_SOME);
+          r = this.allocItem(len, keyLen);
+        }
+        s.commit();
+        return r;
+      } catch (err) {
+        if (!s.fail(err)) throw err;
+      }
+    }
+  }
+
+  /** Copies a large item into its reserved block, outside the lock. */
+  fillReserved(b: number, bytes: Uint8Array, key: Uint8Array | undefined): void {
+    const s = this.s;
+    if (s.crashAt === 'put.copy') {
+      // Stop half way through the payload, as a worker terminated mid-copy would.
+      const half = bytes.subarray(0, bytes.length >> 1);
+      this.fill(b, half, key);
+      s.maybeCrash('put.copy');
+    }
+    this.fill(b, bytes, key);
+  }
+
+  /** Links a filled reserved block. Returns 0, FULL (block kept) or SHUT_DOWN (block freed). */
+  commitReserved(b: number): number {
+    const s = this.s;
+    for (;;) {
+      s.acquire();
+      try {
+        const a = s.i32;
+        let r = 0;
+        if (a[H.STATE] !== 0) {
+          this.freeItem(b);
+          r = SHUT_DOWN;
+        } else if (this.maxsize > 0 && a[H.COUNT]! >= this.maxsize) r = FULL;
+        else {
+          this.link(b);
+          this.counted(1);
+        }
+        s.commit();
+        return r;
+      } catch (err) {
+        if (!s.fail(err)) throw err;
+      }
+    }
+  }
+
+  /** Gives back a reserved block that will not be linked (the put gave up). */
+  discardReserved(b: number): void {
+    const s = this.s;
+    for (;;) {
+      s.acquire();
+      try {
+        this.freeItem(b);
+        s.commit();
+        return;
+      } catch (err) {
+        if (!s.fail(err)) throw err;
+      }
+    }
+  }
+
+  private allocItem(len: number, keyLen: number): number {
+    const s = this.s;
+    const size = align8(this.header + keyLen + len);
+    let b = alloc(s, size);
+    if (b === 0) {
+      // Free what consumers handed back, as much as this section's log allows, then try again.
+      if (this.drain(Number.POSITIVE_INFINITY) > 0) b = alloc(s, size);
+      if (b === 0) {
+        const a = s.i32;
+        return a[H.DRAIN] !== 0 || Atomics.load(a, H.RELEASED) !== 0 ? AGAIN : FULL;
+      }
+    }
+    const w = b >> 2;
+    s.w(w + I.LEN, len);
+    if (this.kind === Kind.PRIORITY) s.w(w + I.RANK_KEY, keyLen << 8);
+    s.w(H.USED, s.i32[H.USED]! + blockSize(s.i32, b));
+    return b;
+  }
+
+  private fill(b: number, bytes: Uint8Array, key: Uint8Array | undefined): void {
+    const u8 = this.s.u8;
+    let at = b + this.header;
+    if (key !== undefined) {
+      u8.set(key, at);
+      at += key.length;
+    }
+    const n = bytes.length;
+    if (n <= 64) for (let k = 0; k < n; k++) u8[at + k] = bytes[k]!;
+    else u8.set(bytes, at);
+  }
+
+  private link(b: number): void {
+    const s = this.s;
+    if (this.kind === Kind.PRIORITY) {
+      const a = s.i32;
+      const lo = a[H.SEQ_LO]!;
+      s.w((b >> 2) + I.SEQ_LO, lo);
+      s.w((b >> 2) + I.SEQ_HI, a[H.SEQ_HI]!);
+      s.w(H.SEQ_LO, (lo + 1) | 0);
+      if (lo === -1) s.w(H.SEQ_HI, (a[H.SEQ_HI]! + 1) | 0);
+    }
+    this.order.push(s, b);
+  }
+
+  private counted(added: number): void {
+    const s = this.s;
+    const a = s.i32;
+    s.w(H.COUNT, a[H.COUNT]! + added);
+    if (this.tasks) s.w(H.UNFINISHED, a[H.UNFINISHED]! + added);
+  }
+
+  // ---- get ------------------------------------------------------------------
+
+  /**
+   * Unlinks up to `max` items into {@link taken}. Returns how many (≥ 1), EMPTY,
+   * or SHUT_DOWN (shut down and empty, or shut down immediately).
+   */
+  take(max: number): number {
+    const s = this.s;
+    const taken = this.taken;
+    for (;;) {
+      s.acquire();
+      try {
+        const a = s.i32;
+        const state = a[H.STATE]!;
+        let n = 0;
+        let r: number;
+        if (state === 2) r = SHUT_DOWN;
+        else if (a[H.COUNT] === 0) r = state === 0 ? EMPTY : SHUT_DOWN;
+        else {
+          const cost = this.kind === Kind.PRIORITY ? LOG_HEAP : 4;
+          while (n < max && s.logRoom() > cost + 8) {
+            const b = this.order.pop(s);
+            if (b === 0) break;
+            taken[n++] = b;
+          }
+          s.w(H.COUNT, a[H.COUNT]! - n);
+          if (s.crashAt !== undefined) s.maybeCrash('get.section');
+          this.drain(DRAIN_SOME + n);
+          r = n;
+        }
+        s.commit();
+        taken.length = n;
+        return r;
+      } catch (err) {
+        if (!s.fail(err)) throw err;
+      }
+    }
+  }
+
+  /** Payload length of an item block. */
+  lengthOf(b: number): number {
+    return this.s.i32[(b >> 2) + I.LEN]!;
+  }
+
+  /** The payload of a taken block, copied into `into` when it fits, else into a new array. */
+  read(b: number, into: Uint8Array): Uint8Array {
+    const s = this.s;
+    const a = s.i32;
+    const w = b >> 2;
+    const len = a[w + I.LEN]!;
+    const start = b + this.header + (this.kind === Kind.PRIORITY ? a[w + I.RANK_KEY]! >>> 8 : 0);
+    const u8 = s.u8;
+    if (len <= 64 && len <= into.length) {
+      for (let k = 0; k < len; k++) into[k] = u8[start + k]!;
+      return into.subarray(0, len);
+    }
+    const out = len <= into.length ? into.subarray(0, len) : new Uint8Array(len);
+    out.set(u8.subarray(start, start + len));
+    return out;
+  }
+
+  /** Hands taken blocks back (lock-free); the next lock holder frees them. */
+  release(blocks: readonly number[]): void {
+    const n = blocks.length;
+    if (n === 0) return;
+    const a = this.s.i32;
+    const first = blocks[0]!;
+    const last = blocks[n - 1]!;
+    for (let k = 0; k < n - 1; k++) a[(blocks[k]! >> 2) + I.LINK] = blocks[k + 1]!;
+    for (;;) {
+      const head = Atomics.load(a, H.RELEASED);
+      a[(last >> 2) + I.LINK] = head;
+      if (Atomics.compareExchange(a, H.RELEASED, head, first) === head) return;
+    }
+  }
+
+  /**
+   * Frees up to `max` released blocks within this section's log room. Takes the
+   * released chain by writing it to DRAIN before detaching it from the stack;
+   * a holder that dies between the two is mended by Shared's recovery.
+   */
+  private drain(max: number): number {
+    const s = this.s;
+    const a = s.i32;
+    let d = a[H.DRAIN]!;
+    if (d === 0) {
+      for (;;) {
+        const head = Atomics.load(a, H.RELEASED);
+        if (head === 0) return 0;
+        s.check();
+        Atomics.store(a, H.DRAIN, head);
+        if (Atomics.compareExchange(a, H.RELEASED, head, 0) === head) {
+          d = head;
+          break;
+        }
+      }
+    }
+    let n = 0;
+    while (d !== 0 && n < max && s.logRoom() > this.linkCost + LOG_FREE + 16) {
+      const next = a[(d >> 2) + I.LINK]!;
+      this.freeItem(d);
+      d = next;
+      n++;
+    }
+    if (n > 0) s.w(H.DRAIN, d);
+    return n;
+  }
+
+  private freeItem(b: number): void {
+    const s = this.s;
+    s.w(H.USED, s.i32[H.USED]! - blockSize(s.i32, b));
+    free(s, b);
+  }
+
+  // ---- tasks and shutdown ---------------------------------------------------
+
+  /** Marks `n` tasks done; returns the unfinished count left, or TASK_DONE_TOO_OFTEN (nothing changed). */
+  taskDone(n: number): number {
+    const s = this.s;
+    for (;;) {
+      s.acquire();
+      try {
+        const a = s.i32;
+        const u = a[H.UNFINISHED]!;
+        let r = TASK_DONE_TOO_OFTEN;
+        if (u >= n) {
+          s.w(H.UNFINISHED, u - n);
+          r = u - n;
+        }
+        s.commit();
+        return r;
+      } catch (err) {
+        if (!s.fail(err)) throw err;
+      }
+    }
+  }
+
+  /** Unfinished tasks, read under the lock (a consistent value, not a racy snapshot). */
+  unfinished(): number {
+    const s = this.s;
+    for (;;) {
+      s.acquire();
+      try {
+        const u = s.i32[H.UNFINISHED]!;
+        s.commit();
+        return u;
+      } catch (err) {
+        if (!s.fail(err)) throw err;
+      }
+    }
+  }
+
+  /** Shuts the queue down; `immediate` also drops every item, counting each as done. */
+  shutdown(immediate: boolean): void {
+    const s = this.s;
+    for (let more = true; more; ) {
+      s.acquire();
+      try {
+        const a = s.i32;
+        const state = immediate ? 2 : 1;
+        if (a[H.STATE]! < state) s.w(H.STATE, state);
+        more = false;
+        if (immediate) {
+          let n = 0;
+          while (s.logRoom() > LOG_HEAP + LOG_FREE + 16) {
+            const b = this.order.pop(s);
+            if (b === 0) break;
+            this.freeItem(b);
+            n++;
+          }
+          if (n > 0) {
+            s.w(H.COUNT, a[H.COUNT]! - n);
+            if (this.tasks) s.w(H.UNFINISHED, Math.max(0, a[H.UNFINISHED]! - n));
+            more = a[H.FIRST] !== 0;
+          }
+        }
+        s.commit();
+      } catch (err) {
+        if (!s.fail(err)) throw err;
+        more = true;
+      }
+    }
+  }
+
+  // ---- wake-ups -------------------------------------------------------------
+
+  /** Wakes up to `n` waiters parked on a word, only when someone waits. */
+  wake(word: number, waiters: number, n: number): void {
+    const a = this.s.i32;
+    if (Atomics.load(a, waiters) > 0) {
+      Atomics.add(a, word, 1);
+      Atomics.notify(a, word, n);
+    }
+  }
+
+  /** After a shutdown or the last task done: wakes every waiter of a word. */
+  wakeAll(word: number): void {
+    const a = this.s.i32;
+    Atomics.add(a, word, 1);
+    Atomics.notify(a, word);
+  }
+}

@@ -1,0 +1,163 @@
+/**
+ * Parking: spin briefly, then sleep on a shared word until a notifier bumps it.
+ *
+ * Protocol (no lost wake-ups): a waiter counts itself in the word's waiter
+ * count, reads the word, tries its operation once more under the lock, and
+ * only then sleeps on the value it read. A notifier changes the queue under the
+ * lock, then bumps the word and calls `Atomics.notify` only when the count is
+ * non-zero, waking as many waiters as can proceed.
+ *
+ * Every sleep is capped at {@link BACKSTOP_MS}, after which the waiter simply
+ * tries again: a wake-up lost to a thread that died (or to an abandoned async
+ * wait whose thread never runs again) costs latency, never a hang.
+ */
+import { onAbort } from '../core/abort.js';
+import { H } from './layout.js';
+
+/** Longest single sleep; waiters re-check at least this often. */
+export const BACKSTOP_MS = 250;
+/** How long a sync wait spins on the word before sleeping, in ms (a futex round trip costs ~20–50 µs). */
+const SYNC_SPIN_MS = Number(process.env.CONC_QUEUE_SPIN_US ?? 20) / 1000;
+/** How long an async wait spins first, in ms: kept short, the event loop is blocked meanwhile. */
+const ASYNC_SPIN_MS = 0.005;
+
+/**
+ * A condition: the word waiters sleep on and the count of its sleepers, and
+ * the state word a waiter spins on first (any change is worth another try).
+ * Spinners do not count as waiters, so while a consumer spins a producer's put
+ * costs no wake-up call.
+ */
+export interface Cond {
+  readonly word: number;
+  readonly waiters: number;
+  readonly watch: number;
+}
+
+export const NOT_EMPTY: Cond = { word: H.NOT_EMPTY, waiters: H.GET_WAITERS, watch: H.COUNT };
+export const NOT_FULL: Cond = { word: H.NOT_FULL, waiters: H.PUT_WAITERS, watch: H.COUNT };
+export const ALL_DONE: Cond = { word: H.ALL_DONE, waiters: H.JOIN_WAITERS, watch: H.UNFINISHED };
+
+/** Spins until the word leaves `seen` (true) or `ms` pass (false). */
+function spin(a: Int32Array, word: number, seen: number, ms: number): boolean {
+  const until = performance.now() + ms;
+  for (;;) {
+    for (let k = 0; k < 64; k++) if (Atomics.load(a, word) !== seen) return true;
+    if (performance.now() >= until) return false;
+  }
+}
+
+/**
+ * Runs `attempt` until it returns true, waiting on `cond` in between (the
+ * caller has just tried once). Returns false once `deadline` (on
+ * `performance.now()`) has passed.
+ */
+export function waitSync(a: Int32Array, cond: Cond, deadline: number, attempt: () => boolean): boolean {
+  for (;;) {
+    const seen = Atomics.load(a, cond.watch);
+    if (attempt()) return true;
+    let remaining = deadline - performance.now();
+    if (remaining <= 0) return false;
+    if (spin(a, cond.watch, seen, Math.min(SYNC_SPIN_MS, remaining))) continue;
+    Atomics.add(a, cond.waiters, 1);
+    try {
+      const seq = Atomics.load(a, cond.word);
+      if (attempt()) return true;
+      remaining = deadline - performance.now();
+      if (remaining <= 0) return false;
+      Atomics.wait(a, cond.word, seq, Math.min(remaining, BACKSTOP_MS));
+    } finally {
+      Atomics.sub(a, cond.waiters, 1);
+    }
+  }
+}
+
+let holds = 0;
+let keepAlive: ReturnType<typeof setInterval> | undefined;
+
+/** A pending async wait keeps the process alive (Atomics.waitAsync alone does not); an idle queue does not. */
+function hold(): void {
+  if (holds++ === 0) keepAlive = setInterval(noop, 2 ** 30);
+}
+
+function unhold(): void {
+  if (--holds === 0) {
+    clearInterval(keepAlive);
+    keepAlive = undefined;
+  }
+}
+
+function noop(): void {}
+
+/**
+ * The async form of {@link waitSync}. An abort rejects at once with
+ * `signal.reason`; the abandoned `Atomics.waitAsync` passes on any wake-up it
+ * receives later, so no other waiter misses one.
+ */
+export async function waitAsync(
+  a: Int32Array,
+  cond: Cond,
+  deadline: number,
+  signal: AbortSignal | undefined,
+  attempt: () => boolean,
+): Promise<boolean> {
+  for (;;) {
+    if (signal?.aborted) throw signal.reason;
+    const seen = Atomics.load(a, cond.watch);
+    if (attempt()) return true;
+    let remaining = deadline - performance.now();
+    if (remaining <= 0) return false;
+    if (spin(a, cond.watch, seen, Math.min(ASYNC_SPIN_MS, remaining))) continue;
+    Atomics.add(a, cond.waiters, 1);
+    let r: ReturnType<typeof Atomics.waitAsync>;
+    try {
+      const seq = Atomics.load(a, cond.word);
+      if (attempt()) {
+        Atomics.sub(a, cond.waiters, 1);
+        return true;
+      }
+      remaining = deadline - performance.now();
+      if (remaining <= 0) {
+        Atomics.sub(a, cond.waiters, 1);
+        return false;
+      }
+      r = Atomics.waitAsync(a, cond.word, seq, Math.min(remaining, BACKSTOP_MS));
+    } catch (err) {
+      Atomics.sub(a, cond.waiters, 1);
+      throw err;
+    }
+    if (!r.async) {
+      Atomics.sub(a, cond.waiters, 1);
+      continue;
+    }
+    await sleep(a, cond, r.value, signal);
+  }
+}
+
+function sleep(
+  a: Int32Array,
+  cond: Cond,
+  woken: Promise<'ok' | 'not-equal' | 'timed-out'>,
+  signal: AbortSignal | undefined,
+): Promise<void> {
+  hold();
+  return new Promise<void>((resolve, reject) => {
+    let settled = false;
+    const off = onAbort(signal, (reason) => {
+      settled = true;
+      unhold();
+      reject(reason);
+    });
+    void woken.then((how) => {
+      Atomics.sub(a, cond.waiters, 1);
+      if (settled) {
+        // Aborted earlier: this wait may have taken a wake-up meant for a waiter that can proceed.
+        if (how === 'ok') Atomics.notify(a, cond.word, 1);
+        return;
+      }
+      settled = true;
+      off();
+      unhold();
+      resolve();
+    });
+  });
+}
