@@ -17,7 +17,7 @@
 import { errorFromWire, errorToWire, isWireError, SerializationError } from '../errors.js';
 import { attach } from '../share.js';
 import { checkToken } from './inspect.js';
-import { addExtension } from './msgpackr.js';
+import { addExtension, msgpackrModule } from './msgpackr.js';
 import { RevivableInstance } from './revive.js';
 
 /** Extension type of a conc primitive inside a msgpack message. */
@@ -27,8 +27,22 @@ export const ERROR_EXT = 69;
 /** msgpackr's own Error extension (what other packers write). */
 const MSGPACKR_ERROR_EXT = 0x65;
 
-/** The packers that write conc's structured Error encoding. */
-export const structuredPackers = new WeakSet<object>();
+/**
+ * Marks the packers that write conc's structured Error encoding. A global
+ * symbol, so the extension that the first copy of this package installed
+ * recognises the packers of every copy.
+ */
+const STRUCTURED: unique symbol = Symbol.for('conc.msgpack.structuredPacker') as never;
+const INSTALLED: unique symbol = Symbol.for('conc.msgpack.extensionsInstalled') as never;
+
+/** Makes `packer` write conc's Error encoding. */
+export function markStructured(packer: object): void {
+  Object.defineProperty(packer, STRUCTURED, { value: true });
+}
+
+function isStructured(packer: unknown): boolean {
+  return (packer as { [STRUCTURED]?: boolean } | undefined)?.[STRUCTURED] === true;
+}
 
 const utf8 = new TextEncoder();
 const utf8Fatal = new TextDecoder('utf-8', { fatal: true });
@@ -40,12 +54,11 @@ interface Allocation {
 type Allocate = (size: number) => Allocation;
 type PackFn = (value: unknown) => void;
 
-let installed = false;
-
-/** Adds the extensions once per copy of this module. */
+/** Adds the extensions once per msgpackr instance, however many copies of this package share it. */
 export function installExtensions(): void {
-  if (installed) return;
-  installed = true;
+  const mod = msgpackrModule as { [INSTALLED]?: boolean };
+  if (mod[INSTALLED]) return;
+  Object.defineProperty(mod, INSTALLED, { value: true });
 
   // msgpackr tries the most recently added extension first: the token one must win
   // over the Error one (and over msgpackr's own Set, Date...).
@@ -53,7 +66,7 @@ export function installExtensions(): void {
     Class: Error,
     type: ERROR_EXT,
     pack(this: { moreTypes?: boolean }, error: Error, allocate: Allocate, pack: PackFn): void {
-      const ours = structuredPackers.has(this);
+      const ours = isStructured(this);
       const tagged = ours || this.moreTypes === true;
       if (tagged) {
         const { target, position } = allocate(3);

@@ -13,7 +13,7 @@ import { SerializationError } from '../errors.js';
 import { isShareable } from '../share.js';
 import { asBuffer, decodeFailure } from './input.js';
 import { describe, explain, Found, Kind, type Profile, scan } from './inspect.js';
-import { installExtensions, structuredPackers } from './msgpack-ext.js';
+import { installExtensions, markStructured } from './msgpack-ext.js';
 import { Packr, RESERVE_START_SPACE, Unpackr } from './msgpackr.js';
 import { isRevivable } from './revive.js';
 import type { Codec } from './types.js';
@@ -103,8 +103,8 @@ const fastPacker = new Packr({ ...common, useRecords: false });
 const recordsPacker = new Packr({ ...common, useRecords: true });
 const fastUnpacker = new Unpackr({ ...common, useRecords: false, mapsAsObjects: true });
 const recordsUnpacker = new Unpackr({ ...common, useRecords: true, mapsAsObjects: false });
-structuredPackers.add(fastPacker);
-structuredPackers.add(recordsPacker);
+markStructured(fastPacker);
+markStructured(recordsPacker);
 
 /**
  * MessagePack in msgpackr's structured-clone mode: the default codec.
@@ -128,8 +128,14 @@ export const msgpackCodec: Codec = {
   name: 'msgpack',
   encode(value: unknown): Uint8Array {
     const found = scan(value, profile);
+    if ((found & (Found.Map | Found.Cycle)) === 0) {
+      try {
+        return fastPacker.pack(value);
+      } catch {
+        // Also what an object of more than 65,535 keys does here; records have no such limit.
+      }
+    }
     try {
-      if ((found & (Found.Map | Found.Cycle)) === 0) return fastPacker.pack(value);
       const out = recordsPacker.pack(value, RESERVE_START_SPACE | 1);
       out[0] = RECORDS_MARK;
       return out;

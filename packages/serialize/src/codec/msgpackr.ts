@@ -17,3 +17,10 @@
 import msgpackr from 'msgpackr/index-no-eval';
 
 export const { Packr, Unpackr, addExtension, RESERVE_START_SPACE } = msgpackr;
+
+/**
+ * The msgpackr module object. Two copies of @conc/serialize in one process
+ * (its ESM and CJS builds, say) load this same CommonJS module, so state that
+ * must be shared between them hangs off it or off global symbols.
+ */
+export const msgpackrModule: object = msgpackr;
