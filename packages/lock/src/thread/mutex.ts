@@ -1,0 +1,124 @@
+/**
+ * The robust mutex every owner-tracking primitive is built on: one Int32 word
+ * holding the owner's registry tag, plus a "contended" bit set by waiters so an
+ * uncontended release is a single compare-and-swap and never a notify
+ * (Drepper's "Futexes Are Tricky", mutex #2, with owners).
+ *
+ * Robustness: a waiter that finds the word held by a tag the registry reports
+ * dead swaps its own tag in, and is told it took over (`> 0` result), like
+ * `EOWNERDEAD` from a POSIX robust mutex.
+ *
+ * Fairness: parked waiters are woken in the order they parked (`Atomics.notify`
+ * is FIFO), but a running thread may take the word between a release and the
+ * woken waiter's retry (barging), which is what makes the uncontended and
+ * lightly contended cases fast. No strict FIFO is promised.
+ */
+import { WouldDeadlockError } from '../core/errors.js';
+import { parkAsync, parkSync } from './park.js';
+import { type OwnerRegistry, probeChildren, TAG_MASK } from './registry.js';
+
+/** Set in the lock word while a waiter may be parked on it. */
+export const CONTENDED = 1 << 30;
+
+/** Result of a take when the word is held by a live owner or the wait timed out. */
+export const BUSY = -1;
+/** Result of a take that got the word normally. Any result `> 0` is the dead owner's tag it took over from. */
+export const TAKEN = 0;
+
+/** Spins before the first park: a short critical section ends sooner than a park round trip. */
+const SPINS = 64;
+
+/**
+ * One attempt, never waits. Returns {@link TAKEN}, {@link BUSY}, or the dead
+ * owner's tag when it took the word over.
+ */
+export function tryTake(
+  i32: Int32Array,
+  index: number,
+  me: number,
+  registry: OwnerRegistry,
+  contended: boolean,
+): number {
+  for (;;) {
+    const s = Atomics.load(i32, index);
+    if (s === 0) {
+      if (Atomics.compareExchange(i32, index, 0, contended ? me | CONTENDED : me) === 0) return TAKEN;
+      continue;
+    }
+    const owner = s & TAG_MASK;
+    if (owner === me || registry.isAlive(owner)) return BUSY;
+    if (Atomics.compareExchange(i32, index, s, me | (s & CONTENDED)) === s) return owner;
+  }
+}
+
+/** Marks the word contended so the holder's release notifies; returns the value to park on, or 0 to retry. */
+function announce(i32: Int32Array, index: number): number {
+  const s = Atomics.load(i32, index);
+  if (s === 0) return 0;
+  if ((s & CONTENDED) !== 0) return s;
+  return Atomics.compareExchange(i32, index, s, s | CONTENDED) === s ? s | CONTENDED : 0;
+}
+
+/**
+ * Takes the word, blocking this thread until `deadline` (a `performance.now()`
+ * value; `-Infinity` tries once). Throws `signal.reason` when the signal is
+ * aborted at a wake-up, and {@link WouldDeadlockError} when this thread holds
+ * the word itself and would wait for ever.
+ */
+export function takeSync(
+  i32: Int32Array,
+  index: number,
+  me: number,
+  registry: OwnerRegistry,
+  deadline: number,
+  signal: AbortSignal | undefined,
+  what: string,
+): number {
+  let r = tryTake(i32, index, me, registry, false);
+  if (r !== BUSY || deadline === Number.NEGATIVE_INFINITY) return r;
+  if ((Atomics.load(i32, index) & TAG_MASK) === me && deadline === Number.POSITIVE_INFINITY) {
+    throw new WouldDeadlockError(
+      `${what}: this thread already holds it; a blocking wait without a timeout could never end`,
+    );
+  }
+  for (let i = 0; i < SPINS; i++) {
+    r = tryTake(i32, index, me, registry, false);
+    if (r !== BUSY) return r;
+  }
+  for (;;) {
+    signal?.throwIfAborted();
+    const left = deadline - performance.now();
+    if (left <= 0) return BUSY;
+    const expect = announce(i32, index);
+    if (expect !== 0 && parkSync(i32, index, expect, left) === 'timed-out') probeChildren();
+    r = tryTake(i32, index, me, registry, true);
+    if (r !== BUSY) return r;
+  }
+}
+
+/** Takes the word without blocking the event loop; same results as {@link takeSync}. */
+export async function takeAsync(
+  i32: Int32Array,
+  index: number,
+  me: number,
+  registry: OwnerRegistry,
+  deadline: number,
+  signal: AbortSignal | undefined,
+): Promise<number> {
+  let r = tryTake(i32, index, me, registry, false);
+  if (r !== BUSY || deadline === Number.NEGATIVE_INFINITY) return r;
+  for (;;) {
+    signal?.throwIfAborted();
+    const left = deadline - performance.now();
+    if (left <= 0) return BUSY;
+    const expect = announce(i32, index);
+    if (expect !== 0) await parkAsync(i32, index, expect, left, signal);
+    r = tryTake(i32, index, me, registry, true);
+    if (r !== BUSY) return r;
+  }
+}
+
+/** Releases a word the caller holds; wakes one parked waiter if any may be parked. */
+export function give(i32: Int32Array, index: number): void {
+  if ((Atomics.exchange(i32, index, 0) & CONTENDED) !== 0) Atomics.notify(i32, index, 1);
+}

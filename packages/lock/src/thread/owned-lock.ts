@@ -1,0 +1,254 @@
+/**
+ * What Lock and RLock share: a robust mutex word owned by a thread tag, the
+ * owner-died protocol, guards, the condition protocol and sharing. The classes
+ * differ only in what a second acquire by the holder does and in `release()`.
+ */
+import { type Shareable, shareSymbol } from '@conc/serialize';
+import { LockNotOwnedError } from '../core/errors.js';
+import {
+  ACQUIRED,
+  type ConditionLock,
+  FAILED,
+  type GuardOptions,
+  guard,
+  guardSync,
+  kIsOwned,
+  kReleaseSave,
+  kRestore,
+  kRestoreSync,
+  kTake,
+  kTakeSync,
+  type LockGuard,
+  RECOVERED,
+  withHold,
+} from '../core/guard.js';
+import { type AcquireOptions, type OwnerDiedHandler, resolveAcquire } from '../core/options.js';
+import { reportOwnerDied } from '../core/owner-died.js';
+import { open, type Placement } from './layout.js';
+import { BUSY, CONTENDED, TAKEN, takeAsync, takeSync } from './mutex.js';
+import { ABANDONED, type OwnerRegistry, TAG_MASK } from './registry.js';
+
+/** Word of the owner tag. */
+export const STATE = 2;
+/** Word of the RLock hold count (unused by Lock). */
+export const COUNT = 3;
+const BYTES = 16;
+const RESOLVED_TRUE: Promise<boolean> = Promise.resolve(true);
+
+/** Options of `new Lock()` / `new RLock()`. */
+export interface LockOptions extends Placement {
+  /**
+   * Default {@link AcquireOptions.onOwnerDied} for acquisitions through this
+   * object (each thread's object has its own; also settable as a property).
+   * @default undefined (emit an `OwnerDiedWarning`)
+   */
+  onOwnerDied?: OwnerDiedHandler;
+}
+
+/** Describes a lock word for an error message. */
+export function describeHolder(registry: OwnerRegistry, word: number): string {
+  if (word === 0) return 'nobody holds it';
+  const id = registry.threadIdOf(word & TAG_MASK);
+  return id >= 0 ? `thread ${id} holds it` : 'another thread holds it';
+}
+
+/** Hands a hold back as abandoned: the next acquirer takes it over and is told again. */
+export function abandon(i32: Int32Array, index: number): void {
+  for (;;) {
+    const s = Atomics.load(i32, index);
+    if (Atomics.compareExchange(i32, index, s, ABANDONED | (s & CONTENDED)) === s) {
+      if ((s & CONTENDED) !== 0) Atomics.notify(i32, index, 1);
+      return;
+    }
+  }
+}
+
+/** Base of {@link Lock} and {@link RLock}; not exported from the package. */
+export abstract class OwnedLock implements Shareable, ConditionLock {
+  /** The shared memory this lock lives in. */
+  readonly buffer: SharedArrayBuffer;
+  /** Where in `buffer` it lives. */
+  readonly byteOffset: number;
+  /** Default owner-died handler of this object; see {@link AcquireOptions.onOwnerDied}. */
+  onOwnerDied: OwnerDiedHandler | undefined;
+  /** @internal */
+  protected readonly i32: Int32Array;
+  /** @internal */
+  protected readonly registry: OwnerRegistry;
+  /** @internal this thread's owner tag */
+  protected readonly me: number;
+  #ownerDied = false;
+
+  /** @internal */
+  protected constructor(
+    options: LockOptions | undefined,
+    private readonly kindName: 'Lock' | 'RLock',
+  ) {
+    const { i32, registry } = open(options, BYTES, kindName, () => {});
+    this.i32 = i32;
+    this.registry = registry;
+    this.me = registry.me;
+    this.buffer = i32.buffer as SharedArrayBuffer;
+    this.byteOffset = i32.byteOffset;
+    this.onOwnerDied = options?.onOwnerDied;
+  }
+
+  /** @internal the holder acquires again: true if handled (RLock counts it) */
+  protected abstract reenter(): boolean;
+  /** @internal a fresh hold starts (RLock sets its count to 1) */
+  protected abstract entered(): void;
+  /** Releases one hold; throws `LockNotOwnedError` when this thread holds none. */
+  abstract release(): void;
+
+  /**
+   * Waits for the lock without blocking the event loop. Resolves `true` once
+   * held, `false` when `timeout` passes (or at once with `blocking: false`);
+   * rejects with `signal.reason` on abort (the waiter is then never granted).
+   */
+  acquire(options?: AcquireOptions): Promise<boolean> {
+    if (options === undefined && Atomics.compareExchange(this.i32, STATE, 0, this.me) === 0) {
+      this.#ownerDied = false;
+      this.entered();
+      return RESOLVED_TRUE;
+    }
+    return this.#acquireSlow(options);
+  }
+
+  async #acquireSlow(options: AcquireOptions | undefined): Promise<boolean> {
+    return (await this[kTake](options)) !== FAILED;
+  }
+
+  /**
+   * Blocks this thread until the lock is held (`true`) or `timeout` passes
+   * (`false`). Meant for workers: on the main thread it freezes the event loop.
+   */
+  acquireSync(options?: AcquireOptions): boolean {
+    if (options === undefined && Atomics.compareExchange(this.i32, STATE, 0, this.me) === 0) {
+      this.#ownerDied = false;
+      this.entered();
+      return true;
+    }
+    return this[kTakeSync](options) !== FAILED;
+  }
+
+  /** @internal */
+  async [kTake](options: AcquireOptions | undefined): Promise<number> {
+    const o = resolveAcquire(options, `${this.kindName}.acquire`);
+    o.signal?.throwIfAborted();
+    if (this.reenter()) return ACQUIRED;
+    const r = await takeAsync(this.i32, STATE, this.me, this.registry, o.deadline, o.signal);
+    return this.#settle(r, o.onOwnerDied);
+  }
+
+  /** @internal */
+  [kTakeSync](options: AcquireOptions | undefined): number {
+    const what = `${this.kindName}.acquireSync`;
+    const o = resolveAcquire(options, what);
+    o.signal?.throwIfAborted();
+    if (this.reenter()) return ACQUIRED;
+    const r = takeSync(this.i32, STATE, this.me, this.registry, o.deadline, o.signal, what);
+    return this.#settle(r, o.onOwnerDied);
+  }
+
+  #settle(r: number, handler: OwnerDiedHandler | undefined): number {
+    if (r === BUSY) return FAILED;
+    this.entered();
+    if (r === TAKEN) {
+      this.#ownerDied = false;
+      return ACQUIRED;
+    }
+    this.#ownerDied = true;
+    try {
+      reportOwnerDied(
+        { primitive: this.kindName, threadId: this.registry.threadIdOf(r), recovered: 1 },
+        handler ?? this.onOwnerDied,
+      );
+    } catch (err) {
+      this.#ownerDied = false;
+      abandon(this.i32, STATE);
+      throw err;
+    }
+    return RECOVERED;
+  }
+
+  /** @internal the hold ended (the subclass released the word) */
+  protected released(): void {
+    this.#ownerDied = false;
+  }
+
+  /** @internal */
+  protected notOwned(word: number): LockNotOwnedError {
+    return new LockNotOwnedError(
+      `${this.kindName}.release: this thread does not hold the lock (${describeHolder(this.registry, word)})`,
+    );
+  }
+
+  /** True while some thread holds the lock (a snapshot). */
+  locked(): boolean {
+    return Atomics.load(this.i32, STATE) !== 0;
+  }
+
+  /**
+   * True while this object's current hold was taken over from a thread that
+   * died holding the lock; reset by the next fresh acquire and by release.
+   */
+  get ownerDied(): boolean {
+    return this.#ownerDied;
+  }
+
+  /**
+   * Acquires and returns a guard that releases at the end of a `using` scope.
+   * Throws `AcquireTimeoutError` when `timeout` passes.
+   * @example
+   * ```ts
+   * await using g = await lock.lock({ timeout: 1000 });
+   * ```
+   */
+  lock(options?: GuardOptions): Promise<LockGuard> {
+    return guard(this, options, `${this.kindName}.lock`);
+  }
+
+  /** Sync {@link OwnedLock.lock}, for `using g = lock.lockSync()` in workers. */
+  lockSync(options?: GuardOptions): LockGuard {
+    return guardSync(this, options, `${this.kindName}.lockSync`);
+  }
+
+  /** Runs `fn` holding the lock and releases it however `fn` ends; resolves to `fn`'s result. */
+  withLock<T>(fn: (guard: LockGuard) => T | PromiseLike<T>, options?: GuardOptions): Promise<Awaited<T>> {
+    return withHold(this, fn, options, `${this.kindName}.withLock`);
+  }
+
+  /** @internal */
+  [kIsOwned](): boolean {
+    return (Atomics.load(this.i32, STATE) & TAG_MASK) === this.me;
+  }
+
+  /** @internal */
+  abstract [kReleaseSave](): number;
+
+  /** @internal */
+  async [kRestore](saved: number): Promise<void> {
+    await this[kTake](undefined);
+    this.restored(saved);
+  }
+
+  /** @internal */
+  [kRestoreSync](saved: number): void {
+    this[kTakeSync](undefined);
+    this.restored(saved);
+  }
+
+  /** @internal after re-acquiring for a Condition */
+  protected restored(_saved: number): void {}
+
+  /** @internal the token kind */
+  protected abstract readonly shareKind: string;
+
+  /** Token data for `share()`. */
+  [shareSymbol](): { kind: string; data: unknown } {
+    return {
+      kind: this.shareKind,
+      data: { buffer: this.buffer, byteOffset: this.byteOffset, registry: this.registry.buffer },
+    };
+  }
+}
