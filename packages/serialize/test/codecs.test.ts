@@ -22,15 +22,7 @@ import {
   v8Codec,
 } from '../src/index.js';
 import { Counter } from './fixtures/kinds.mjs';
-
-function thrown(fn: () => unknown): Error & { path?: string } {
-  try {
-    fn();
-  } catch (err) {
-    return err as Error & { path?: string };
-  }
-  throw new Error('expected a throw');
-}
+import { thrown } from './helpers.js';
 
 function refusal(codec: Codec, value: unknown): { path: string | undefined; message: string } {
   const err = thrown(() => codec.encode(value));

@@ -12,6 +12,7 @@ import {
   isFrameTooLargeError,
   isProtocolError,
 } from '../src/index.js';
+import { thrown } from './helpers.js';
 
 const concat = (chunks: readonly Uint8Array[]) => new Uint8Array(Buffer.concat(chunks));
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
@@ -26,15 +27,6 @@ function split(bytes: Uint8Array, cuts: number[]): Uint8Array[] {
     prev = p;
   }
   return out;
-}
-
-function thrown(fn: () => unknown): Error & { frames?: Uint8Array[] } {
-  try {
-    fn();
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error('expected a throw');
 }
 
 const payloads = fc.array(fc.uint8Array({ maxLength: 300 }), { maxLength: 12 });

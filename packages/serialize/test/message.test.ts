@@ -17,15 +17,7 @@ import {
   MESSAGE_VERSION,
   msgpackCodec,
 } from '../src/index.js';
-
-function thrown(fn: () => unknown): Error {
-  try {
-    fn();
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error('expected a throw');
-}
+import { thrown } from './helpers.js';
 
 /** A codec that counts decode calls, to prove a refusal happens before any value byte is read. */
 function spy(inner: Codec): Codec & { decodes: number } {

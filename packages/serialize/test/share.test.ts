@@ -21,15 +21,7 @@ import {
   v8Codec,
 } from '../src/index.js';
 import { Cell, Counter, Loner } from './fixtures/kinds.mjs';
-
-function thrown(fn: () => unknown): Error & { path?: string } {
-  try {
-    fn();
-  } catch (err) {
-    return err as Error & { path?: string };
-  }
-  throw new Error('expected a throw');
-}
+import { thrown } from './helpers.js';
 
 describe('share / attach', () => {
   it('turns a primitive into a versioned, JSON-safe token and back', () => {

@@ -396,9 +396,8 @@ class Inspector {
   }
 }
 
-/** The rules a token must meet to travel inside a message: plain JSON data. */
-export const tokenProfile: Profile = {
-  codec: 'token',
+/** The value rules of JSON, shared by the json codec and the token check. */
+export const JSON_RULES = {
   undefinedOk: false,
   bigint: 'none',
   finiteOnly: true,
@@ -406,6 +405,12 @@ export const tokenProfile: Profile = {
   protoKeyOk: true,
   reservedKey: JSON_SHARED_KEY,
   refuseCycles: true,
+} as const;
+
+/** The rules a token must meet to travel inside a message: plain JSON data. */
+export const tokenProfile: Profile = {
+  codec: 'token',
+  ...JSON_RULES,
   classify: () => Kind.Refuse,
   refusal: (o) =>
     o instanceof SharedArrayBuffer || (ArrayBuffer.isView(o) && o.buffer instanceof SharedArrayBuffer)

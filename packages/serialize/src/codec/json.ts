@@ -9,19 +9,13 @@ import { isUtf8 } from 'node:buffer';
 import { SerializationError } from '../errors.js';
 import { attach } from '../share.js';
 import { asBuffer, decodeFailure } from './input.js';
-import { checkToken, describe, explain, Found, Kind, type Profile, scan } from './inspect.js';
+import { checkToken, describe, explain, Found, JSON_RULES, Kind, type Profile, scan } from './inspect.js';
 import { isRevivable, JSON_SHARED_KEY } from './revive.js';
 import type { Codec } from './types.js';
 
 const profile: Profile = {
   codec: 'json',
-  undefinedOk: false,
-  bigint: 'none',
-  finiteOnly: true,
-  wellFormed: false,
-  protoKeyOk: true,
-  reservedKey: JSON_SHARED_KEY,
-  refuseCycles: true,
+  ...JSON_RULES,
   classify: (o) => (isRevivable(o) ? Kind.Shared : Kind.Refuse),
   refusal(o) {
     if (o instanceof Date) return 'a Date is not JSON (send date.toISOString(), or use the msgpack codec)';
