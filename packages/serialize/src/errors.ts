@@ -287,8 +287,13 @@ export class TokenError extends ConcError {
   }
 }
 
+/** True for a {@link SerializationError} from any copy of this package, in any thread. */
 export const isSerializationError = errorGuard(SerializationError);
+/** True for a {@link DeserializationError} from any copy of this package, in any thread. */
 export const isDeserializationError = errorGuard(DeserializationError);
+/** True for a {@link FrameTooLargeError} from any copy of this package, in any thread. */
 export const isFrameTooLargeError = errorGuard(FrameTooLargeError);
+/** True for a {@link ProtocolError} from any copy of this package, in any thread. */
 export const isProtocolError = errorGuard(ProtocolError);
+/** True for a {@link TokenError} from any copy of this package, in any thread. */
 export const isTokenError = errorGuard(TokenError);
