@@ -6,3 +6,4 @@ export { tempDir } from './temp.js';
 export { type EventuallyOptions, eventually, sleep, WatchdogTimeoutError, within } from './time.js';
 export { startWorker, TrackedWorker } from './worker.js';
 export * from './contracts/codec.js';
+export * from './contracts/queue.js';

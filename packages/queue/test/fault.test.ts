@@ -1,0 +1,177 @@
+/**
+ * Faults (RELIABILITY.md 8, 9, 13): workers terminated inside a put, inside a
+ * get, mid-copy of an item, and while parked. Crash points come from the
+ * test-only hook `CONC_QUEUE_CRASH_AT`: the worker reports where it stopped,
+ * then parks there until the test terminates it.
+ */
+import { share } from '@conc/serialize';
+import { fixture, startWorker, type TrackedWorker, within } from '@conc/testkit';
+import { describe, expect, it } from 'vitest';
+import { Queue } from '../src/index.js';
+
+const peer = fixture(import.meta.url, 'queue-peer.mjs');
+
+type Task =
+  | { role: 'putOne'; mode: 'sync' | 'async'; item: unknown }
+  | { role: 'getOne'; mode: 'sync' | 'async'; timeout?: number }
+  | { role: 'produce'; mode: 'sync' | 'async'; producer: number; count: number }
+  | { role: 'consume'; mode: 'sync' | 'async'; taskDone?: boolean };
+
+async function startPeer<T>(q: Queue<T>, task: Task, crashAt?: string): Promise<TrackedWorker> {
+  const w = startWorker(peer, {
+    workerData: { token: share(q), task },
+    env: crashAt ? { ...process.env, CONC_QUEUE_CRASH_AT: crashAt } : process.env,
+  });
+  expect(await w.nextMessage()).toEqual({ ready: true });
+  return w;
+}
+
+/** Starts a peer that stops at `point`, waits until it is there, and terminates it. */
+async function killAt<T>(q: Queue<T>, task: Task, point: string): Promise<void> {
+  const w = await startPeer(q, task, point);
+  expect(await w.nextMessage()).toEqual({ crashPoint: point });
+  await within(w.terminate(), 10_000, 'terminate a worker stopped at a crash point');
+}
+
+/** After a fault the queue still works: a stream of items goes through in order. */
+async function stillWorks(q: Queue<unknown>): Promise<void> {
+  const items = Array.from({ length: 500 }, (_, i) => ({ after: i }));
+  await q.putMany(items);
+  expect(await q.getMany(1000)).toEqual(items);
+}
+
+describe('a producer terminated mid-put', () => {
+  it('inside the critical section: its half-made item never shows; the next thread takes the lock over', async () => {
+    const q = new Queue<unknown>();
+    await q.putMany(['a', 'b', 'c']);
+    expect(await q.get()).toBe('a'); // a released block for the dying put to free first
+    const waiting = await startPeer(q, { role: 'getOne', mode: 'sync', timeout: 20_000 });
+    try {
+      expect(await waiting.nextMessage()).toEqual({ item: 'b' });
+    } finally {
+      await waiting.terminate();
+    }
+    await killAt(q, { role: 'putOne', mode: 'sync', item: 'half' }, 'put.section');
+    // The dead worker still holds the internal lock: this put waits for the takeover, then goes in.
+    await within(q.put('d'), 10_000, 'put after the holder died');
+    expect(await q.getMany(10)).toEqual(['c', 'd']);
+    expect(q.qsize()).toBe(0);
+    await stillWorks(q);
+  });
+
+  it('mid-copy of a large item: the item never shows and nobody waits', async () => {
+    const q = new Queue<unknown>();
+    await q.put('before');
+    const consumer = await startPeer(q, { role: 'consume', mode: 'sync', taskDone: true });
+    try {
+      const big = new Uint8Array(1 << 20).fill(7);
+      await killAt(q, { role: 'putOne', mode: 'sync', item: big }, 'put.copy');
+      await q.put('after');
+      await within(q.join(), 10_000, 'join');
+      q.shutdown();
+      expect(await consumer.nextMessage()).toEqual({ items: ['before', 'after'] });
+    } finally {
+      await consumer.terminate();
+    }
+    expect(q.qsize()).toBe(0);
+  });
+});
+
+describe('a consumer terminated mid-get', () => {
+  it('inside the critical section: the get is rolled back and the item stays queued', async () => {
+    const q = new Queue<unknown>();
+    await q.putMany(['x', 'y']);
+    await killAt(q, { role: 'getOne', mode: 'sync' }, 'get.section');
+    expect(await within(q.getMany(5), 10_000, 'get after the holder died')).toEqual(['x', 'y']);
+    await stillWorks(q);
+  });
+
+  it('after taking an item, before reading it: that item is lost (at most once), the rest go on', async () => {
+    const q = new Queue<unknown>();
+    await q.putMany(['x', 'y']);
+    await killAt(q, { role: 'getOne', mode: 'async' }, 'get.copy');
+    expect(await q.getMany(5, { timeout: 10_000 })).toEqual(['y']);
+    await stillWorks(q);
+  });
+});
+
+describe('workers terminated while parked', () => {
+  it('terminate() returns for parked getters and putters; the queue and its other users go on', async () => {
+    const q = new Queue<string>({ maxsize: 1 });
+    const empty = new Queue<string>();
+    const parked = [
+      await startPeer(empty, { role: 'getOne', mode: 'sync' }),
+      await startPeer(empty, { role: 'getOne', mode: 'async' }),
+    ];
+    await q.put('full');
+    parked.push(await startPeer(q, { role: 'putOne', mode: 'sync', item: 'blocked' }));
+    parked.push(await startPeer(q, { role: 'putOne', mode: 'async', item: 'blocked' }));
+    await new Promise((r) => setTimeout(r, 100)); // let them park
+    await within(Promise.all(parked.map((w) => w.terminate())), 10_000, 'terminate parked workers');
+    expect(await q.get()).toBe('full');
+    expect(q.qsize()).toBe(0);
+    const getter = await startPeer(empty, { role: 'getOne', mode: 'sync' });
+    try {
+      await empty.put('for the live one');
+      expect(await getter.nextMessage()).toEqual({ item: 'for the live one' });
+    } finally {
+      await getter.terminate();
+    }
+  });
+});
+
+describe('random kills', () => {
+  async function run(kill: 'producer' | 'consumer') {
+    const q = new Queue<[number, number]>({ maxsize: 50 });
+    const count = 3000;
+    const workers: TrackedWorker[] = [];
+    try {
+      const consumers: TrackedWorker[] = [];
+      for (let c = 0; c < 3; c++) {
+        consumers.push(await startPeer(q, { role: 'consume', mode: c === 0 ? 'async' : 'sync' }));
+      }
+      workers.push(...consumers);
+      const producers: TrackedWorker[] = [];
+      for (let p = 0; p < 3; p++) {
+        const mode = p === 0 ? 'async' : 'sync';
+        producers.push(await startPeer(q, { role: 'produce', mode, producer: p, count }));
+      }
+      workers.push(...producers);
+      // Kill one part way through, wherever it is at that moment.
+      await new Promise((r) => setTimeout(r, 20 + Math.random() * 60));
+      await (kill === 'producer' ? producers[2]! : consumers[2]!).terminate();
+      const live = kill === 'producer' ? producers.slice(0, 2) : producers;
+      for (const p of live) expect(await p.nextMessage(60_000)).toEqual({ produced: count });
+      q.shutdown();
+      const got: Array<[number, number]> = [];
+      for (const c of kill === 'consumer' ? consumers.slice(0, 2) : consumers) {
+        got.push(...(await c.nextMessage<{ items: Array<[number, number]> }>(60_000)).items);
+      }
+      const seen = new Set<string>();
+      const byProducer = new Map<number, number[]>();
+      for (const [i, p] of got) {
+        expect(Number.isInteger(i) && i >= 0 && i < count && [0, 1, 2].includes(p)).toBe(true);
+        const key = `${p}:${i}`;
+        expect(seen.has(key), `${key} delivered twice`).toBe(false);
+        seen.add(key);
+        byProducer.set(p, [...(byProducer.get(p) ?? []), i]);
+      }
+      return { byProducer, total: got.length };
+    } finally {
+      await Promise.all(workers.map((w) => w.terminate()));
+    }
+  }
+
+  it('a producer killed at a random moment: survivors deliver everything, the dead one a gapless prefix', async () => {
+    const { byProducer } = await run('producer');
+    for (const p of [0, 1]) expect(byProducer.get(p)?.length).toBe(3000);
+    const dead = [...(byProducer.get(2) ?? [])].sort((a, b) => a - b);
+    expect(dead).toEqual(dead.map((_, i) => i));
+  });
+
+  it('a consumer killed at a random moment: no item is corrupt or seen twice, the others go on', async () => {
+    const { total } = await run('consumer');
+    expect(total).toBeLessThanOrEqual(9000);
+    expect(total).toBeGreaterThan(0);
+  });
+});
