@@ -11,10 +11,13 @@ export interface LeakBaseline {
   readonly concTempEntries: Set<string>;
 }
 
-/** Private temp entries conc packages and the testkit create (`conc-*` in the OS temp dir). */
+/**
+ * Entries in the temp dir. Under the setup file that is this process's private
+ * one (see `privateTmpdir`), so whatever appears there was made by this test.
+ */
 function concTempEntries(): Set<string> {
   try {
-    return new Set(readdirSync(tmpdir()).filter((n) => n.startsWith('conc-')));
+    return new Set(readdirSync(tmpdir()));
   } catch {
     return new Set();
   }
@@ -26,7 +29,7 @@ export function takeBaseline(): LeakBaseline {
 
 /**
  * Ends whatever the test left behind and returns a description of each leak:
- * live workers and children, `conc-*` temp dirs and socket files that were not
+ * live workers and children, temp dirs and socket files that were not
  * removed, sockets and servers still open. Temp dirs from `tempDir()` are
  * removed silently (that is their contract). Sockets get a short grace period,
  * since a close completes on the next turns of the event loop.

@@ -7,6 +7,9 @@
 import { afterEach, beforeEach } from 'vitest';
 import { collectLeaks, type LeakBaseline, takeBaseline } from './leaks.js';
 import { liveResourceReport } from './report.js';
+import { privateTmpdir } from './tmp.js';
+
+privateTmpdir();
 
 let baseline: LeakBaseline | undefined;
 let watchdog: NodeJS.Timeout | undefined;

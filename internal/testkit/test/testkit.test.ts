@@ -80,7 +80,7 @@ describe('spawnChild', () => {
 });
 
 describe('leak check', () => {
-  it('finds and ends a worker, a child and a server left running, and a conc- temp entry', async () => {
+  it('finds and ends a worker, a child and a server left running, and an entry left in the temp dir', async () => {
     const baseline = takeBaseline();
     const w = startWorker(fixture(import.meta.url, 'echo-worker.mjs'));
     const c = spawnChild(fixture(import.meta.url, 'echo-child.mjs'));
@@ -88,7 +88,7 @@ describe('leak check', () => {
     await c.nextMessage();
     const server = createServer();
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    const stray = join(tmpdir(), `conc-leaktest-${process.pid}`);
+    const stray = join(tmpdir(), `stray-${process.pid}`);
     mkdirSync(stray, { recursive: true });
 
     const leaks = await collectLeaks(baseline, 100);
@@ -141,5 +141,15 @@ describe('within and eventually', () => {
         { timeout: 50 },
       ),
     ).rejects.toThrow('never');
+  });
+});
+
+describe('private temp dir', () => {
+  it('gives this test process its own TMPDIR, inherited by children', async () => {
+    expect(process.env.CONC_TEST_TMPDIR).toBeTruthy();
+    expect(tmpdir()).toBe(process.env.CONC_TEST_TMPDIR);
+    const p = spawnProcess(process.execPath, ['-e', 'console.log(require("node:os").tmpdir())']);
+    await within(p.exited, 10_000, 'child');
+    expect(p.stdout().trim()).toBe(process.env.CONC_TEST_TMPDIR);
   });
 });
