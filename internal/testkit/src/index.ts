@@ -7,3 +7,4 @@ export { type EventuallyOptions, eventually, sleep, WatchdogTimeoutError, within
 export { startWorker, TrackedWorker } from './worker.js';
 export * from './contracts/codec.js';
 export * from './contracts/queue.js';
+export * from './contracts/lock.js';
