@@ -36,7 +36,7 @@ import { within } from '../time.js';
 type Maybe<T> = T | Promise<T>;
 
 /** Options of the blocking calls. */
-export interface ContractWaitOptions {
+export interface ContractQueueWaitOptions {
   block?: boolean;
   timeout?: number;
   signal?: AbortSignal;
@@ -44,12 +44,12 @@ export interface ContractWaitOptions {
 
 /** What the contract needs of a queue (SimpleQueue has no task tracking or maxsize). */
 export interface ContractQueue {
-  put(item: unknown, options?: ContractWaitOptions): Promise<void>;
+  put(item: unknown, options?: ContractQueueWaitOptions): Promise<void>;
   putNowait(item: unknown): Maybe<void>;
-  get(options?: ContractWaitOptions): Promise<unknown>;
+  get(options?: ContractQueueWaitOptions): Promise<unknown>;
   getNowait(): Maybe<unknown>;
-  putMany(items: Iterable<unknown>, options?: ContractWaitOptions): Promise<void>;
-  getMany(max: number, options?: ContractWaitOptions): Promise<unknown[]>;
+  putMany(items: Iterable<unknown>, options?: ContractQueueWaitOptions): Promise<void>;
+  getMany(max: number, options?: ContractQueueWaitOptions): Promise<unknown[]>;
   qsize(): Maybe<number>;
   empty(): Maybe<boolean>;
   full?(): Maybe<boolean>;

@@ -217,7 +217,8 @@ export abstract class BaseQueue<T> {
   readonly #codec: Codec;
   readonly #keyOf: ((item: T) => Uint8Array) | undefined;
   readonly #keyed: boolean;
-  #scratch = new Uint8Array(256);
+  /** Items are copied out of shared memory into this Buffer before decoding (codecs read Buffers fastest). */
+  #scratch: Buffer = Buffer.allocUnsafeSlow(256);
   readonly #one: Uint8Array[] = [new Uint8Array(0)];
   readonly #oneKey: (Uint8Array | undefined)[] = [undefined];
 
@@ -259,11 +260,6 @@ export abstract class BaseQueue<T> {
 
   // ---- put ------------------------------------------------------------------
 
-  #encode(item: T): Uint8Array {
-    const bytes = this.#codec.encode(item);
-    return bytes;
-  }
-
   #check(bytes: Uint8Array, key: Uint8Array | undefined): void {
     const size = bytes.length + (key ? key.length : 0);
     if (size > this.#store.maxItem) throw new ItemTooLargeError(size, this.#store.maxItem);
@@ -274,7 +270,7 @@ export abstract class BaseQueue<T> {
     const bytes: Uint8Array[] = [];
     const keys: (Uint8Array | undefined)[] | undefined = this.#keyOf ? [] : undefined;
     for (const item of items) {
-      const b = this.#encode(item);
+      const b = this.#codec.encode(item);
       const k = this.#keyOf?.(item);
       this.#check(b, k);
       bytes.push(b);
@@ -283,10 +279,12 @@ export abstract class BaseQueue<T> {
     return [bytes, keys];
   }
 
-  #putter(item: T): Putter {
-    const bytes = this.#encode(item);
+  /** Encodes one item; puts it at once when it fits (the fast path), else returns a Putter to wait with. */
+  #putFast(item: T): Putter | undefined {
+    const bytes = this.#codec.encode(item);
     const key = this.#keyOf?.(item);
     this.#check(bytes, key);
+    if (this.#putOne(bytes, key)) return undefined;
     return new Putter(this.#store, [bytes], key === undefined ? undefined : [key]);
   }
 
@@ -300,12 +298,8 @@ export abstract class BaseQueue<T> {
       const wait = toWait('put', options);
       const signal = checkSignal('put', options?.signal);
       if (signal?.aborted) return Promise.reject(abortReason(signal));
-      const bytes = this.#encode(item);
-      const key = this.#keyOf?.(item);
-      this.#check(bytes, key);
-      if (this.#putOne(bytes, key)) return RESOLVED;
-      const putter = new Putter(this.#store, [bytes], key === undefined ? undefined : [key]);
-      return this.#putAsync(putter, wait, signal);
+      const putter = this.#putFast(item);
+      return putter ? this.#putAsync(putter, wait, signal) : RESOLVED;
     } catch (err) {
       return Promise.reject(err);
     }
@@ -355,7 +349,8 @@ export abstract class BaseQueue<T> {
 
   /** Puts an item only if there is room now; throws `FullError` otherwise (Python's `put_nowait`). */
   putNowait(item: T): void {
-    this.#putSync(this.#putter(item), NO_WAIT);
+    const putter = this.#putFast(item);
+    if (putter) this.#putSync(putter, NO_WAIT);
   }
 
   /**
@@ -364,7 +359,8 @@ export abstract class BaseQueue<T> {
    */
   putSync(item: T, options?: WaitOptions): void {
     const wait = toWait('putSync', options);
-    this.#putSync(this.#putter(item), wait);
+    const putter = this.#putFast(item);
+    if (putter) this.#putSync(putter, wait);
   }
 
   /**
@@ -398,7 +394,7 @@ export abstract class BaseQueue<T> {
   #finish(into: T[] | undefined): T | undefined {
     const store = this.#store;
     const taken = store.taken;
-    const n = taken.length;
+    const n = store.takenCount;
     if (store.s.crashAt !== undefined) store.s.maybeCrash('get.copy');
     let first: T | undefined;
     try {
@@ -406,14 +402,14 @@ export abstract class BaseQueue<T> {
         const b = taken[k]!;
         const len = store.lengthOf(b);
         if (len > this.#scratch.length && len <= SCRATCH_MAX) {
-          this.#scratch = new Uint8Array(Math.min(SCRATCH_MAX, 2 ** Math.ceil(Math.log2(len))));
+          this.#scratch = Buffer.allocUnsafeSlow(Math.min(SCRATCH_MAX, 2 ** Math.ceil(Math.log2(len))));
         }
         const value = this.#codec.decode(store.read(b, this.#scratch)) as T;
         if (into) into.push(value);
         else first = value;
       }
     } finally {
-      store.release(taken);
+      store.release(taken, n);
       store.wake(H.NOT_FULL, H.PUT_WAITERS, n);
     }
     return first;

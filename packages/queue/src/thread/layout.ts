@@ -59,13 +59,20 @@ export enum H {
   /** Allocator: bitmap of non-empty first-level classes. */
   FL_MAP = 43,
 
-  /** Wait words, bumped when items arrive / room frees up / unfinished reaches 0, with their waiter counts. */
+  /**
+   * Wait words, bumped when items arrive / room frees up / unfinished reaches
+   * 0 while anyone waits, each with its count of waiters (spinning or asleep)
+   * and, right after, of those asleep (`waiters + 1`).
+   */
   NOT_EMPTY = 48,
   GET_WAITERS = 49,
+  GET_SLEEPERS = 50,
   NOT_FULL = 64,
   PUT_WAITERS = 65,
+  PUT_SLEEPERS = 66,
   ALL_DONE = 80,
   JOIN_WAITERS = 81,
+  JOIN_SLEEPERS = 82,
 
   /** Lock-free stack of item blocks consumers have finished reading, freed by the next lock holder. */
   RELEASED = 96,

@@ -159,17 +159,6 @@ export class Shared {
   private recover(): void {
     const a = this.i32;
     this.undo(Atomics.load(a, H.LOG_LEN));
-    // A holder that died while taking the released chain may have left it both in DRAIN and
-    // still on the RELEASED stack (see Store.drain); the stack copy wins.
-    const d = a[H.DRAIN]!;
-    if (d !== 0) {
-      for (let b = Atomics.load(a, H.RELEASED); b !== 0; b = a[(b >> 2) + I.LINK]!) {
-        if (b === d) {
-          a[H.DRAIN] = 0;
-          break;
-        }
-      }
-    }
   }
 
   private undo(n: number): void {

@@ -54,8 +54,9 @@ export class Store {
   readonly header: number;
   /** Largest `key + payload` that can ever fit. */
   readonly maxItem: number;
-  /** Offsets of the blocks the last take() unlinked. */
+  /** Offsets of the blocks the last take() unlinked: the first {@link takenCount}. */
   readonly taken: number[] = [];
+  takenCount = 0;
   private readonly order: Order;
   private readonly tasks: boolean;
   private readonly linkCost: number;
@@ -338,7 +339,7 @@ export class Store {
           r = n;
         }
         s.commit();
-        taken.length = n;
+        this.takenCount = n;
         return r;
       } catch (err) {
         if (!s.fail(err)) throw err;
@@ -368,9 +369,8 @@ export class Store {
     return out;
   }
 
-  /** Hands taken blocks back (lock-free); the next lock holder frees them. */
-  release(blocks: readonly number[]): void {
-    const n = blocks.length;
+  /** Hands the first `n` taken blocks back (lock-free); the next lock holder frees them. */
+  release(blocks: readonly number[], n: number): void {
     if (n === 0) return;
     const a = this.s.i32;
     const first = blocks[0]!;
@@ -384,25 +384,21 @@ export class Store {
   }
 
   /**
-   * Frees up to `max` released blocks within this section's log room. Takes the
-   * released chain by writing it to DRAIN before detaching it from the stack;
-   * a holder that dies between the two is mended by Shared's recovery.
+   * Frees up to `max` released blocks within this section's log room. The
+   * released chain is detached with one exchange and parked in DRAIN, whose
+   * later updates are logged: a section rolled back leaves the rest of the
+   * chain there for the next holder. (A thread is terminated only at an
+   * interrupt check, never between the exchange and the store.)
    */
   private drain(max: number): number {
     const s = this.s;
     const a = s.i32;
     let d = a[H.DRAIN]!;
     if (d === 0) {
-      for (;;) {
-        const head = Atomics.load(a, H.RELEASED);
-        if (head === 0) return 0;
-        s.check();
-        Atomics.store(a, H.DRAIN, head);
-        if (Atomics.compareExchange(a, H.RELEASED, head, 0) === head) {
-          d = head;
-          break;
-        }
-      }
+      if (Atomics.load(a, H.RELEASED) === 0) return 0;
+      s.check();
+      d = Atomics.exchange(a, H.RELEASED, 0);
+      a[H.DRAIN] = d;
     }
     let n = 0;
     while (d !== 0 && n < max && s.logRoom() > this.linkCost + LOG_FREE + 16) {
@@ -493,16 +489,20 @@ export class Store {
 
   // ---- wake-ups -------------------------------------------------------------
 
-  /** Wakes up to `n` waiters parked on a word, only when someone waits. */
+  /**
+   * After a change waiters of `word` may want: bumps the word when anyone
+   * waits (spinners watch it), and wakes up to `n` sleepers when any sleep.
+   * Costs one load when nobody waits.
+   */
   wake(word: number, waiters: number, n: number): void {
     const a = this.s.i32;
     if (Atomics.load(a, waiters) > 0) {
       Atomics.add(a, word, 1);
-      Atomics.notify(a, word, n);
+      if (Atomics.load(a, waiters + 1) > 0) Atomics.notify(a, word, n);
     }
   }
 
-  /** After a shutdown or the last task done: wakes every waiter of a word. */
+  /** After a shutdown or the last task done: bumps the word and wakes every sleeper. */
   wakeAll(word: number): void {
     const a = this.s.i32;
     Atomics.add(a, word, 1);

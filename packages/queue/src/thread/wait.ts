@@ -1,11 +1,14 @@
 /**
- * Parking: spin briefly, then sleep on a shared word until a notifier bumps it.
+ * Waiting: spin briefly, then sleep on a shared word until a notifier bumps it.
  *
- * Protocol (no lost wake-ups): a waiter counts itself in the word's waiter
- * count, reads the word, tries its operation once more under the lock, and
- * only then sleeps on the value it read. A notifier changes the queue under the
- * lock, then bumps the word and calls `Atomics.notify` only when the count is
- * non-zero, waking as many waiters as can proceed.
+ * Protocol (no lost wake-ups): a waiter counts itself in the condition's
+ * waiters, reads the word, and tries its operation (under the queue's lock);
+ * if that fails it spins on the word, and if the word stays put it counts
+ * itself a sleeper and sleeps on the value it read. A notifier changes the
+ * queue under the lock, then (only when there are waiters) bumps the word, and
+ * (only when there are sleepers) wakes as many as can proceed. Spinners watch
+ * a word on its own cache line, so they never slow the lock holder's writes,
+ * and a put costs no wake-up call while the consumer is only spinning.
  *
  * Every sleep is capped at {@link BACKSTOP_MS}, after which the waiter simply
  * tries again: a wake-up lost to a thread that died (or to an abandoned async
@@ -21,21 +24,15 @@ const SYNC_SPIN_MS = Number(process.env.CONC_QUEUE_SPIN_US ?? 20) / 1000;
 /** How long an async wait spins first, in ms: kept short, the event loop is blocked meanwhile. */
 const ASYNC_SPIN_MS = 0.005;
 
-/**
- * A condition: the word waiters sleep on and the count of its sleepers, and
- * the state word a waiter spins on first (any change is worth another try).
- * Spinners do not count as waiters, so while a consumer spins a producer's put
- * costs no wake-up call.
- */
+/** A condition: the word waiters watch and sleep on; its waiter count; sleepers at `waiters + 1`. */
 export interface Cond {
   readonly word: number;
   readonly waiters: number;
-  readonly watch: number;
 }
 
-export const NOT_EMPTY: Cond = { word: H.NOT_EMPTY, waiters: H.GET_WAITERS, watch: H.COUNT };
-export const NOT_FULL: Cond = { word: H.NOT_FULL, waiters: H.PUT_WAITERS, watch: H.COUNT };
-export const ALL_DONE: Cond = { word: H.ALL_DONE, waiters: H.JOIN_WAITERS, watch: H.UNFINISHED };
+export const NOT_EMPTY: Cond = { word: H.NOT_EMPTY, waiters: H.GET_WAITERS };
+export const NOT_FULL: Cond = { word: H.NOT_FULL, waiters: H.PUT_WAITERS };
+export const ALL_DONE: Cond = { word: H.ALL_DONE, waiters: H.JOIN_WAITERS };
 
 /** Spins until the word leaves `seen` (true) or `ms` pass (false). */
 function spin(a: Int32Array, word: number, seen: number, ms: number): boolean {
@@ -52,22 +49,20 @@ function spin(a: Int32Array, word: number, seen: number, ms: number): boolean {
  * `performance.now()`) has passed.
  */
 export function waitSync(a: Int32Array, cond: Cond, deadline: number, attempt: () => boolean): boolean {
-  for (;;) {
-    const seen = Atomics.load(a, cond.watch);
-    if (attempt()) return true;
-    let remaining = deadline - performance.now();
-    if (remaining <= 0) return false;
-    if (spin(a, cond.watch, seen, Math.min(SYNC_SPIN_MS, remaining))) continue;
-    Atomics.add(a, cond.waiters, 1);
-    try {
+  Atomics.add(a, cond.waiters, 1);
+  try {
+    for (;;) {
       const seq = Atomics.load(a, cond.word);
       if (attempt()) return true;
-      remaining = deadline - performance.now();
+      const remaining = deadline - performance.now();
       if (remaining <= 0) return false;
+      if (spin(a, cond.word, seq, Math.min(SYNC_SPIN_MS, remaining))) continue;
+      Atomics.add(a, cond.waiters + 1, 1);
       Atomics.wait(a, cond.word, seq, Math.min(remaining, BACKSTOP_MS));
-    } finally {
-      Atomics.sub(a, cond.waiters, 1);
+      Atomics.sub(a, cond.waiters + 1, 1);
     }
+  } finally {
+    Atomics.sub(a, cond.waiters, 1);
   }
 }
 
@@ -102,11 +97,6 @@ export async function waitAsync(
 ): Promise<boolean> {
   for (;;) {
     if (signal?.aborted) throw signal.reason;
-    const seen = Atomics.load(a, cond.watch);
-    if (attempt()) return true;
-    let remaining = deadline - performance.now();
-    if (remaining <= 0) return false;
-    if (spin(a, cond.watch, seen, Math.min(ASYNC_SPIN_MS, remaining))) continue;
     Atomics.add(a, cond.waiters, 1);
     let r: ReturnType<typeof Atomics.waitAsync>;
     try {
@@ -115,17 +105,20 @@ export async function waitAsync(
         Atomics.sub(a, cond.waiters, 1);
         return true;
       }
-      remaining = deadline - performance.now();
-      if (remaining <= 0) {
+      const remaining = deadline - performance.now();
+      if (remaining <= 0 || spin(a, cond.word, seq, Math.min(ASYNC_SPIN_MS, remaining))) {
         Atomics.sub(a, cond.waiters, 1);
-        return false;
+        if (remaining <= 0) return false;
+        continue;
       }
+      Atomics.add(a, cond.waiters + 1, 1);
       r = Atomics.waitAsync(a, cond.word, seq, Math.min(remaining, BACKSTOP_MS));
     } catch (err) {
       Atomics.sub(a, cond.waiters, 1);
       throw err;
     }
     if (!r.async) {
+      Atomics.sub(a, cond.waiters + 1, 1);
       Atomics.sub(a, cond.waiters, 1);
       continue;
     }
@@ -148,6 +141,7 @@ function sleep(
       reject(reason);
     });
     void woken.then((how) => {
+      Atomics.sub(a, cond.waiters + 1, 1);
       Atomics.sub(a, cond.waiters, 1);
       if (settled) {
         // Aborted earlier: this wait may have taken a wake-up meant for a waiter that can proceed.

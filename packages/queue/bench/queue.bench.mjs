@@ -1,0 +1,173 @@
+// @conc/queue thread tier, against Python's queue.Queue and Node's MessagePort in the same run.
+// Rows: queue.thread.{xfer.small, xfer.small.port, xfer.batch, xfer.64k, pingpong.*, same.small, memory.small}.
+import { MessageChannel, Worker } from 'node:worker_threads';
+import { Queue, SimpleQueue } from '@conc/queue';
+import { share } from '@conc/serialize';
+
+const workerUrl = new URL('./worker.mjs', import.meta.url);
+
+/** Starts one worker per role, releases them together, and returns each one's report. */
+async function together(roles, env) {
+  const go = new SharedArrayBuffer(4);
+  const workers = roles.map(
+    (data) =>
+      new Worker(workerUrl, { workerData: { ...data, go }, transferList: data.port ? [data.port] : [], env }),
+  );
+  try {
+    const next = (w) =>
+      new Promise((resolve, reject) => {
+        w.once('message', resolve);
+        w.once('error', reject);
+        w.once('exit', (code) => reject(new Error(`bench worker exited (code ${code}) before reporting`)));
+      });
+    await Promise.all(workers.map(next));
+    const done = workers.map(next);
+    const flag = new Int32Array(go);
+    Atomics.store(flag, 0, 1);
+    Atomics.notify(flag, 0);
+    return await Promise.all(done);
+  } finally {
+    await Promise.all(workers.map((w) => w.terminate()));
+  }
+}
+
+/** Items per second of a producer → consumer run (the consumer's clock: it finishes last). */
+async function xfer(n, { batch, size, maxsize = 1000 } = {}) {
+  const q = new Queue({ maxsize, capacityBytes: size ? 256 * 1024 * 1024 : undefined });
+  const token = share(q);
+  const [, consumer] = await together([
+    { role: 'produce', token, n, batch, size },
+    { role: 'consume', token, n, batch, size },
+  ]);
+  return n / (consumer.ms / 1000);
+}
+
+async function port(n, { batch, size } = {}) {
+  const { port1, port2 } = new MessageChannel();
+  const [, consumer] = await together([
+    { role: 'port-produce', port: port1, n, batch, size },
+    { role: 'port-consume', port: port2, n, batch, size },
+  ]);
+  return n / (consumer.ms / 1000);
+}
+
+async function pingpong(n, env) {
+  const there = share(new Queue());
+  const back = share(new Queue());
+  const [ping] = await together(
+    [
+      { role: 'ping', token: there, back, n },
+      { role: 'pong', token: there, back, n },
+    ],
+    env,
+  );
+  return ping.samples.slice(Math.floor(n / 10)); // drop the warm-up
+}
+
+export default async function (h) {
+  const n = h.quick ? 100_000 : 300_000;
+  const python = (file, ...args) => h.python(file, args);
+
+  await h.compare({
+    id: 'queue.thread.xfer.small',
+    unit: 'ops/s',
+    ours: () => xfer(n),
+    baseline: {
+      id: 'python.queue.Queue.xfer.maxsize1000',
+      run: async () => (await python('queue_xfer.py', n, 1000)).ops_per_sec,
+    },
+    note: '1 producer worker -> 1 consumer worker, putSync/getSync, maxsize 1000',
+  });
+  await h.compare({
+    id: 'queue.thread.xfer.small.port',
+    unit: 'ops/s',
+    ours: () => xfer(n),
+    baseline: { id: 'node.MessagePort.oneway', run: () => port(n) },
+    note: 'same job; baseline posts each message on a MessagePort',
+  });
+  const batched = Math.ceil((n * 4) / 256) * 256;
+  await h.compare({
+    id: 'queue.thread.xfer.batch',
+    unit: 'ops/s',
+    ours: () => xfer(batched, { batch: 256, maxsize: 4096 }),
+    baseline: { id: 'node.MessagePort.oneway.batch256', run: () => port(batched, { batch: 256 }) },
+    note: 'putManySync/getManySync of 256 vs posting arrays of 256',
+  });
+  const big = h.quick ? 5_000 : 20_000;
+  await h.compare({
+    id: 'queue.thread.xfer.64k',
+    unit: 'ops/s',
+    ours: () => xfer(big, { size: 65536, maxsize: 256 }),
+    baseline: { id: 'node.MessagePort.oneway.64k', run: () => port(big, { size: 65536 }) },
+    note: '64 KiB Uint8Array items (copied, not transferred)',
+  });
+
+  const rounds = h.quick ? 5_000 : 20_000;
+  const py = [];
+  const active = [];
+  const parked = [];
+  for (let r = 0; r < h.runs; r++) {
+    py.push(await python('queue_pingpong.py', rounds));
+    active.push(await pingpong(rounds));
+    parked.push(await pingpong(rounds, { ...process.env, CONC_QUEUE_SPIN_US: '0' }));
+  }
+  const pyP50 = h.median(py.map((x) => x.p50_us));
+  const pyP99 = h.median(py.map((x) => x.p99_us));
+  for (const [name, runs] of [
+    ['active', active],
+    ['parked', parked],
+  ]) {
+    const base = (p, v) => ({ id: `python.queue.Queue.pingpong.${p}`, value: v });
+    h.row({
+      id: `queue.thread.pingpong.${name}.p50`,
+      unit: 'µs',
+      value: h.median(runs.map((s) => h.percentile(s, 50))),
+      baseline: base('p50', pyP50),
+      runs: h.runs,
+      note:
+        name === 'active'
+          ? 'both sides spin briefly before sleeping'
+          : 'spin off: every wait sleeps (Atomics.wait)',
+    });
+    h.row({
+      id: `queue.thread.pingpong.${name}.p99`,
+      unit: 'µs',
+      value: h.median(runs.map((s) => h.percentile(s, 99))),
+      baseline: base('p99', pyP99),
+      runs: h.runs,
+    });
+  }
+
+  const same = h.quick ? 200_000 : 1_000_000;
+  await h.compare({
+    id: 'queue.thread.same.small',
+    unit: 'ops/s',
+    ours: () => {
+      const q = new Queue();
+      return h.opsPerSec(same, () => {
+        for (let i = 0; i < same; i++) {
+          q.putNowait({ id: i, name: 'rose', ts: 1.5 });
+          q.getNowait();
+        }
+      });
+    },
+    baseline: {
+      id: 'python.queue.Queue.same',
+      run: async () => (await python('queue_same.py', same)).ops_per_sec,
+    },
+    note: 'put + get of one item in one thread (pairs per second)',
+  });
+
+  const q = new SimpleQueue();
+  const items = 100_000;
+  for (let i = 0; i < items; i++) q.putNowait({ id: i, name: 'rose', ts: 1.5 });
+  const payload = q.codec.encode({ id: 50_000, name: 'rose', ts: 1.5 }).length;
+  const perItem = q.usedBytes / items - payload;
+  h.row({
+    id: 'queue.thread.memory.small',
+    unit: 'B',
+    value: perItem,
+    baseline: { id: 'target.64B', value: 64 },
+    note: `shared memory per queued small item beyond its ${payload}-byte payload`,
+  });
+}
