@@ -38,7 +38,12 @@ switch (role) {
     break;
   case 'consume':
     if (batch)
-      for (let got = 0; got < n; ) for (const x of q.getManySync(batch)) (check += size ? x[0] : x.id), got++;
+      for (let got = 0; got < n; ) {
+        for (const x of q.getManySync(batch)) {
+          check += size ? x[0] : x.id;
+          got++;
+        }
+      }
     else for (let i = 0; i < n; i++) check += size ? q.getSync()[0] : q.getSync().id;
     break;
   case 'port-produce':
@@ -54,8 +59,10 @@ switch (role) {
     await new Promise((resolve) => {
       let got = 0;
       port.on('message', (m) => {
-        if (batch) for (const x of m) (check += x.id), got++;
-        else (check += size ? m[0] : m.id), got++;
+        for (const x of batch ? m : [m]) {
+          check += size ? x[0] : x.id;
+          got++;
+        }
         if (got >= n) resolve();
       });
     });

@@ -26,7 +26,7 @@
  * holder.
  */
 import { isMainThread, parentPort } from 'node:worker_threads';
-import { H, I, LOG_CAP } from './layout.js';
+import { H, LOG_CAP } from './layout.js';
 
 /** Spins on the lock word before parking. */
 const LOCK_SPINS = 256;
