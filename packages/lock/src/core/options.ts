@@ -124,7 +124,7 @@ export function resolveAcquire(options: AcquireOptions | undefined, what: string
   const { blocking = true, timeout, onOwnerDied } = options;
   if (typeof blocking !== 'boolean') throw new TypeError(`${what}: blocking must be a boolean`);
   if (!blocking && timeout !== undefined) {
-    throw new RangeError(`${what}: can't specify a timeout for a non-blocking call`);
+    throw new TypeError(`${what}: can't specify a timeout for a non-blocking call`);
   }
   if (onOwnerDied !== undefined && typeof onOwnerDied !== 'function') {
     throw new TypeError(`${what}: onOwnerDied must be a function`);

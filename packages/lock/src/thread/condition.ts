@@ -9,7 +9,7 @@ import {
   type LockGuard,
 } from '../core/guard.js';
 import { type AcquireOptions, type Resolved, resolveWait, type WaitOptions } from '../core/options.js';
-import { attachData, expectParam, open, type Placement } from './layout.js';
+import { attachData, expectParam, open, type Placement, storedParam } from './layout.js';
 import type { Lock } from './lock.js';
 import { parkAsync, parkSync } from './park.js';
 import type { OwnerRegistry } from './registry.js';
@@ -92,7 +92,9 @@ export class Condition implements Shareable {
    * allocated or created/attached in `buffer` at `byteOffset`.
    */
   constructor(lock?: Lock | RLock, options?: ConditionOptions) {
-    const capacity = checkCapacity(options?.capacity ?? DEFAULT_CAPACITY);
+    const capacity = checkCapacity(
+      options?.capacity ?? storedParam(options, 'Condition', CAPACITY) ?? DEFAULT_CAPACITY,
+    );
     if (lock !== undefined && !(typeof lock === 'object' && lock !== null && kIsOwned in lock)) {
       throw new TypeError('Condition: lock must be a Lock or RLock from @conc/lock');
     }

@@ -120,6 +120,25 @@ export function claim(i32: Int32Array, kind: KindName, registryId: number, init:
   return Atomics.load(i32, REGISTRY);
 }
 
+/**
+ * A size parameter stored by the creator (Semaphore `maxHolders`, Condition
+ * `capacity`), read before the size of the primitive is known, so attaching
+ * needs no parameters; `undefined` when the memory does not hold a `kind` yet.
+ */
+export function storedParam(
+  placement: Placement | undefined,
+  kind: KindName,
+  index: number,
+): number | undefined {
+  const buffer = placement?.buffer;
+  const byteOffset = placement?.byteOffset ?? 0;
+  if (!(buffer instanceof SharedArrayBuffer) || !Number.isInteger(byteOffset) || byteOffset % 4 !== 0)
+    return undefined;
+  if (byteOffset < 0 || byteOffset + (index + 1) * 4 > buffer.byteLength) return undefined;
+  const i32 = new Int32Array(buffer, byteOffset, index + 1);
+  return Atomics.load(i32, TAG) === tagOf(kind) ? Atomics.load(i32, index) : undefined;
+}
+
 /** Checks that a header parameter stored at creation matches what the caller asked for. */
 export function expectParam(
   i32: Int32Array,

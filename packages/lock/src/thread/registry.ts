@@ -134,6 +134,9 @@ function threadState(): ThreadState {
   process.on('worker', (worker: Worker) => {
     const id = worker.threadId;
     state.children.set(worker, id);
+    // The first reading caches the worker's loop start time; only after that does
+    // a reading taken once the worker has stopped say so (idle time -1).
+    worker.once('online', () => stoppedNow(worker));
     worker.once('exit', () => {
       state.children.delete(worker);
       markThreadDead(id);
@@ -227,18 +230,23 @@ export function probeChildren(): void {
   if (now - state.lastProbe < 20) return;
   state.lastProbe = now;
   for (const [worker, id] of state.children) {
-    let stopped = false;
-    try {
-      // A stopped worker reports idle time -1 synchronously, before its 'exit'
-      // event can be delivered. Undocumented, so only a fallback to 'exit'.
-      stopped = worker.performance.eventLoopUtilization().idle === -1;
-    } catch {
-      stopped = false;
-    }
-    if (stopped) {
+    if (stoppedNow(worker)) {
       state.children.delete(worker);
       markThreadDead(id);
     }
+  }
+}
+
+/**
+ * True when `worker` has stopped, read synchronously: a stopped worker reports
+ * an idle time of -1 before its 'exit' event can be delivered to this thread.
+ * Undocumented, so only a fallback to the 'exit' event.
+ */
+function stoppedNow(worker: Worker): boolean {
+  try {
+    return worker.performance.eventLoopUtilization().idle === -1;
+  } catch {
+    return false;
   }
 }
 

@@ -15,7 +15,7 @@ import {
 } from '../core/guard.js';
 import { type AcquireOptions, NO_WAIT, type OwnerDiedHandler, resolveAcquire } from '../core/options.js';
 import { reportOwnerDied } from '../core/owner-died.js';
-import { attachData, expectParam, open, type Placement } from './layout.js';
+import { attachData, expectParam, open, type Placement, storedParam } from './layout.js';
 import { parkAsync, parkSync } from './park.js';
 import { type OwnerRegistry, probeChildren } from './registry.js';
 
@@ -110,7 +110,11 @@ export class Semaphore implements Shareable, Takeable {
         ? 'BoundedSemaphore'
         : 'Semaphore';
     checkCount(value, `${kind}: value`, 0);
-    const maxHolders = checkCount(options?.maxHolders ?? DEFAULT_MAX_HOLDERS, `${kind}: maxHolders`, 1);
+    const maxHolders = checkCount(
+      options?.maxHolders ?? storedParam(options, kind, MAX_HOLDERS) ?? DEFAULT_MAX_HOLDERS,
+      `${kind}: maxHolders`,
+      1,
+    );
     const { i32, registry } = open(options, (ROWS + maxHolders * 2) * 4, kind, (m) => {
       m[VALUE] = value;
       m[BOUND] = kind === 'BoundedSemaphore' ? value : -1;
