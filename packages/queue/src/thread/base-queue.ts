@@ -226,7 +226,9 @@ export abstract class BaseQueue<T> {
     storeOf = (q) => (q as BaseQueue<unknown>).#store;
   }
 
-  protected constructor(init: QueueSetup) {
+  /** @param setup what {@link setup} or {@link attachSetup} returned (opaque to users). */
+  protected constructor(setup: object) {
+    const init = setup as QueueSetup;
     this.#store = init.store;
     this.#codec = init.codec;
     this.#keyOf = init.keyOf as ((item: T) => Uint8Array) | undefined;

@@ -16,11 +16,10 @@
  */
 
 /**
- * Header word indices (Int32). Words that different threads hammer live on
- * separate 64-byte cache lines (16 words): constants, the lock word, the state
- * changed under the lock, each wait word with its waiter count, and the
- * lock-free release stack, so a spinning waiter or lock contender does not slow
- * the lock holder's writes.
+ * Header word indices (Int32), grouped by 64-byte cache line (16 words):
+ * constants; the lock with the state sections change; each wait word with its
+ * waiter counts; the lock-free release stack. Spinning waiters watch a line the
+ * lock holder does not write.
  */
 export enum H {
   MAGIC = 0,
@@ -33,31 +32,34 @@ export enum H {
   /** Current end of the arena in bytes (the buffer may be longer after an undone grow). */
   END = 4,
 
-  /** Internal lock: odd = held; +1 on every acquire and release, +2 when a dead holder's lock is taken over. */
+  /**
+   * Internal lock: odd = held; +1 on every acquire and release, +2 when a dead
+   * holder's lock is taken over. The state a section changes shares its cache
+   * line: taking the lock brings that state along.
+   */
   LOCK = 16,
   LOCK_WAITERS = 17,
-
   /** Entries in the undo log of the section in progress; 0 between sections. */
-  LOG_LEN = 32,
+  LOG_LEN = 18,
   /** Items in the queue (visible to getters). */
-  COUNT = 33,
+  COUNT = 19,
   /** Items put and not yet marked done (Python's unfinished_tasks). */
-  UNFINISHED = 34,
+  UNFINISHED = 20,
   /** 0 open, 1 shut down, 2 shut down immediately. */
-  STATE = 35,
-  SEQ_LO = 36,
-  SEQ_HI = 37,
+  STATE = 21,
   /** Order roots: FIFO head and tail; LIFO top; heap root. */
-  FIRST = 38,
-  LAST = 39,
-  /** Offset of the last block in the arena. */
-  LAST_BLOCK = 40,
+  FIRST = 22,
+  LAST = 23,
   /** Bytes held by item blocks (queued, being written, or being read). */
-  USED = 41,
+  USED = 24,
   /** The released chain the lock holder is freeing. */
-  DRAIN = 42,
+  DRAIN = 25,
   /** Allocator: bitmap of non-empty first-level classes. */
-  FL_MAP = 43,
+  FL_MAP = 26,
+  /** Offset of the last block in the arena. */
+  LAST_BLOCK = 27,
+  SEQ_LO = 28,
+  SEQ_HI = 29,
 
   /**
    * Wait words, bumped when items arrive / room frees up / unfinished reaches

@@ -1,4 +1,4 @@
-import { registerKind, shareSymbol, type Token } from '@conc/serialize';
+import { registerKind, type Token } from '@conc/serialize';
 import { abortReason } from '../core/abort.js';
 import { TaskDoneError } from '../core/errors.js';
 import { checkSignal, checkTimeout, type JoinOptions } from '../core/options.js';
@@ -141,6 +141,4 @@ export class Queue<T = unknown> extends BaseQueue<T> {
     const store = queueStore(this);
     return waitSync(store.s.i32, ALL_DONE, deadline, () => store.unfinished() === 0);
   }
-
-  declare [shareSymbol]: BaseQueue<T>[typeof shareSymbol];
 }

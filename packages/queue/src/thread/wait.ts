@@ -20,7 +20,13 @@ import { H } from './layout.js';
 /** Longest single sleep; waiters re-check at least this often. */
 export const BACKSTOP_MS = 250;
 /** How long a sync wait spins on the word before sleeping, in ms (a futex round trip costs ~20–50 µs). */
-const SYNC_SPIN_MS = Number(process.env.CONC_QUEUE_SPIN_US ?? 20) / 1000;
+const SYNC_SPIN_MAX_MS = Number(process.env.CONC_QUEUE_SPIN_US ?? 20) / 1000;
+/**
+ * The spin this thread uses now: it grows back toward the maximum while spins
+ * pay off (the other side answers within it) and shrinks while they do not (the
+ * other side is asleep or has no CPU, so spinning only burns a core it needs).
+ */
+let syncSpinMs = SYNC_SPIN_MAX_MS;
 /** How long an async wait spins first, in ms: kept short, the event loop is blocked meanwhile. */
 const ASYNC_SPIN_MS = 0.005;
 
@@ -56,7 +62,11 @@ export function waitSync(a: Int32Array, cond: Cond, deadline: number, attempt: (
       if (attempt()) return true;
       const remaining = deadline - performance.now();
       if (remaining <= 0) return false;
-      if (spin(a, cond.word, seq, Math.min(SYNC_SPIN_MS, remaining))) continue;
+      if (spin(a, cond.word, seq, Math.min(syncSpinMs, remaining))) {
+        syncSpinMs = Math.min(SYNC_SPIN_MAX_MS, syncSpinMs * 2 + 0.001);
+        continue;
+      }
+      syncSpinMs /= 2;
       Atomics.add(a, cond.waiters + 1, 1);
       Atomics.wait(a, cond.word, seq, Math.min(remaining, BACKSTOP_MS));
       Atomics.sub(a, cond.waiters + 1, 1);
