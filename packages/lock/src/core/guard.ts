@@ -120,6 +120,7 @@ export const kIsOwned: unique symbol = Symbol('conc.lock.isOwned');
 export const kReleaseSave: unique symbol = Symbol('conc.lock.releaseSave');
 export const kRestore: unique symbol = Symbol('conc.lock.restore');
 export const kRestoreSync: unique symbol = Symbol('conc.lock.restoreSync');
+export const kWakeOnRelease: unique symbol = Symbol('conc.lock.wakeOnRelease');
 
 /** A lock a `Condition` can be built on. */
 export interface ConditionLock extends Takeable {
@@ -131,4 +132,10 @@ export interface ConditionLock extends Takeable {
   [kRestore](saved: number): Promise<void>;
   /** Sync {@link kRestore}. */
   [kRestoreSync](saved: number): void;
+  /**
+   * Wakes the waiter parked on `i32[index]` once this thread's hold ends, not
+   * now: a waiter woken while the notifier still holds the lock would only
+   * wake to find the lock taken and park again (a second wake-up per hand-off).
+   */
+  [kWakeOnRelease](i32: Int32Array, index: number): void;
 }

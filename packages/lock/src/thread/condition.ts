@@ -6,6 +6,7 @@ import {
   kReleaseSave,
   kRestore,
   kRestoreSync,
+  kWakeOnRelease,
   type LockGuard,
 } from '../core/guard.js';
 import { type AcquireOptions, type Resolved, resolveWait, type WaitOptions } from '../core/options.js';
@@ -286,7 +287,7 @@ export class Condition implements Shareable {
     for (const { at } of queued) {
       if (woken >= n) break;
       if (Atomics.compareExchange(i32, at + S_STATE, WAITING, NOTIFIED) !== WAITING) continue;
-      Atomics.notify(i32, at + S_STATE, 1);
+      this.lock[kWakeOnRelease](i32, at + S_STATE);
       woken++;
     }
     return woken;

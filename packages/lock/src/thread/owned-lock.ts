@@ -18,6 +18,7 @@ import {
   kRestoreSync,
   kTake,
   kTakeSync,
+  kWakeOnRelease,
   type LockGuard,
   RECOVERED,
   withHold,
@@ -78,6 +79,9 @@ export abstract class OwnedLock implements Shareable, ConditionLock {
   /** @internal this thread's owner tag */
   protected readonly me: number;
   #ownerDied = false;
+  /** Condition waiters to wake when this thread's hold ends (see {@link kWakeOnRelease}). */
+  readonly #wakeViews: Int32Array[] = [];
+  readonly #wakeIndices: number[] = [];
 
   /** @internal */
   protected constructor(
@@ -171,9 +175,21 @@ export abstract class OwnedLock implements Shareable, ConditionLock {
     return RECOVERED;
   }
 
-  /** @internal the hold ended (the subclass released the word) */
+  /** @internal the hold ended (the subclass released the word): wake the waiters notified meanwhile */
   protected released(): void {
     this.#ownerDied = false;
+    const views = this.#wakeViews;
+    if (views.length === 0) return;
+    const indices = this.#wakeIndices;
+    for (let i = 0; i < views.length; i++) Atomics.notify(views[i]!, indices[i]!, 1);
+    views.length = 0;
+    indices.length = 0;
+  }
+
+  /** @internal */
+  [kWakeOnRelease](i32: Int32Array, index: number): void {
+    this.#wakeViews.push(i32);
+    this.#wakeIndices.push(index);
   }
 
   /** @internal */
