@@ -4,9 +4,9 @@
  * arena of blocks (free blocks and item blocks).
  *
  * ```
- * 0      header words (H.*)          magic, kind, limits, lock, counters, wait words, order roots, allocator maps
- * 1664   undo log (LOG_CAP pairs)    [word index, old value] of every header/block word a critical section writes
- * 8192   arena                       blocks, 8-byte aligned, each starting with [size|flags, previous block]
+ * 0      header words (H.*)         magic, kind, limits, lock, counters, wait words, order roots, allocator maps
+ * 2048   undo logs (LOG_SLOTS)      [word index, old value] of every header/block word a critical section writes
+ * 36864  arena                      blocks, 8-byte aligned, each starting with [size|flags, previous block]
  * ```
  *
  * Item block: `[size|USED, prev, link, payloadLength]` then the payload (16 bytes of
@@ -39,8 +39,8 @@ export enum H {
    */
   LOCK = 16,
   LOCK_WAITERS = 17,
-  /** Entries in the undo log of the section in progress; 0 between sections. */
-  LOG_LEN = 18,
+  /** The undo-log slot of the thread holding the lock (set right after taking it). */
+  LOG_SLOT = 18,
   /** Items in the queue (visible to getters). */
   COUNT = 19,
   /** Items put and not yet marked done (Python's unfinished_tasks). */
@@ -82,12 +82,21 @@ export enum H {
   /** Allocator: second-level bitmaps and free-list heads. */
   SL_MAP = 128,
   HEADS = 160,
-  /** Undo log: LOG_CAP pairs of (word index, old value). */
-  LOG = 416,
 }
 
-export const LOG_CAP = 1536;
-export const ARENA_START = 16384;
+/**
+ * Undo logs: LOG_SLOTS slots, picked by thread id, so the log lines a section
+ * writes stay in the writing core's cache instead of bouncing between threads
+ * (two threads sharing a slot is fine: only the lock holder writes a log).
+ * A slot is its entry count (own cache line), then LOG_CAP pairs of
+ * (word index, old value).
+ */
+export const LOG_AREA = 512;
+export const LOG_SLOTS = 4;
+export const LOG_CAP = 1024;
+export const LOG_SLOT_WORDS = 16 + 2 * LOG_CAP;
+
+export const ARENA_START = Math.ceil(((LOG_AREA + LOG_SLOTS * LOG_SLOT_WORDS) * 4) / 4096) * 4096;
 export const MAGIC = 0x51434e43; // "CNCQ"
 export const LAYOUT_VERSION = 1;
 

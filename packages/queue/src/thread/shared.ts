@@ -25,8 +25,8 @@
  * it never changed). The lock's compare-and-swap orders all of it for the next
  * holder.
  */
-import { isMainThread, parentPort } from 'node:worker_threads';
-import { H, LOG_CAP } from './layout.js';
+import { isMainThread, parentPort, threadId } from 'node:worker_threads';
+import { H, LOG_AREA, LOG_CAP, LOG_SLOT_WORDS, LOG_SLOTS } from './layout.js';
 
 /** Spins on the lock word before parking. */
 const LOCK_SPINS = 256;
@@ -53,6 +53,10 @@ export class Shared {
   held = 0;
   /** Undo entries written by the section in progress. */
   private logN = 0;
+  /** This thread's undo-log slot, its entry-count word and its first entry. */
+  private readonly slot = threadId % LOG_SLOTS;
+  private readonly logLen = LOG_AREA + (threadId % LOG_SLOTS) * LOG_SLOT_WORDS;
+  private readonly logBase = this.logLen + 16;
   /** Fault-test hook point, from `CONC_QUEUE_CRASH_AT` (worker threads only). */
   readonly crashAt: string | undefined = isMainThread
     ? undefined
@@ -86,10 +90,10 @@ export class Shared {
     if (Atomics.load(a, H.LOCK) !== this.held) throw USURPED;
     const n = this.logN;
     if (n >= LOG_CAP) throw new QueueCorruptError('queue: a critical section overflowed its undo log');
-    const e = H.LOG + 2 * n;
+    const e = this.logBase + 2 * n;
     a[e] = i;
     a[e + 1] = old;
-    a[H.LOG_LEN] = this.logN = n + 1;
+    a[this.logLen] = this.logN = n + 1;
     a[i] = v;
   }
 
@@ -110,6 +114,7 @@ export class Shared {
       if ((v & 1) === 0 && Atomics.compareExchange(a, H.LOCK, v, v + 1) === v) {
         this.held = v + 1;
         this.logN = 0;
+        a[H.LOG_SLOT] = this.slot;
         if (a[H.END]! > this.viewEnd) this.refresh();
         return;
       }
@@ -140,9 +145,10 @@ export class Shared {
         stale += Math.min(now - last, 2 * SLICE_MS);
         if (stale >= STALE_MS && Atomics.compareExchange(a, H.LOCK, v, v + 2) === v) {
           this.held = v + 2;
-          this.logN = 0;
           if (a[H.END]! > this.viewEnd) this.refresh();
           this.recover();
+          this.logN = 0;
+          a[H.LOG_SLOT] = this.slot;
           return;
         }
       }
@@ -152,22 +158,30 @@ export class Shared {
       Atomics.sub(a, H.LOCK_WAITERS, 1);
     }
     this.logN = 0;
+    a[H.LOG_SLOT] = this.slot;
     if (a[H.END]! > this.viewEnd) this.refresh();
   }
 
-  /** Rolls back the section of a holder that died; called by the thread that took the lock over. */
+  /**
+   * Rolls back the section of a holder that died; called by the thread that
+   * took the lock over. A holder that died before naming its slot had logged
+   * nothing, and the slot named then is an earlier holder's, already empty.
+   */
   private recover(): void {
     const a = this.i32;
-    this.undo(Atomics.load(a, H.LOG_LEN));
+    const slot = a[H.LOG_SLOT]!;
+    if (slot >= 0 && slot < LOG_SLOTS) this.undo(LOG_AREA + slot * LOG_SLOT_WORDS);
   }
 
-  private undo(n: number): void {
+  /** Replays a slot's log backwards and empties it. */
+  private undo(logLen: number): void {
     const a = this.i32;
-    for (let k = n - 1; k >= 0; k--) {
-      const e = H.LOG + 2 * k;
+    const base = logLen + 16;
+    for (let k = Math.min(Atomics.load(a, logLen), LOG_CAP) - 1; k >= 0; k--) {
+      const e = base + 2 * k;
       a[a[e]!] = a[e + 1]!;
     }
-    Atomics.store(a, H.LOG_LEN, 0);
+    Atomics.store(a, logLen, 0);
     this.logN = 0;
   }
 
@@ -177,7 +191,7 @@ export class Shared {
     const h = this.held;
     if (Atomics.load(a, H.LOCK) !== h) throw USURPED;
     if (this.logN !== 0) {
-      a[H.LOG_LEN] = 0;
+      a[this.logLen] = 0;
       this.logN = 0;
     }
     this.held = 0;
@@ -198,7 +212,7 @@ export class Shared {
       return true;
     }
     if (this.held !== 0 && Atomics.load(this.i32, H.LOCK) === this.held) {
-      this.undo(this.logN);
+      this.undo(this.logLen);
       this.commit();
     }
     this.held = 0;
