@@ -13,7 +13,7 @@ export {
 } from './core/errors.js';
 export type { AsyncWaitOptions, JoinOptions, ShutdownOptions, WaitOptions } from './core/options.js';
 export { comparePriorities, encodePriority, type Priority } from './core/priority-key.js';
-export type { AttachOptions, BaseQueue, BaseQueueOptions } from './thread/base-queue.js';
+export type { BaseQueue } from './thread/base-queue.js';
 export { LifoQueue } from './thread/lifo-queue.js';
 export {
   type PriorityAttachOptions,
@@ -21,4 +21,5 @@ export {
   type PriorityQueueOptions,
 } from './thread/priority-queue.js';
 export { Queue, type QueueOptions } from './thread/queue.js';
+export type { AttachOptions, BaseQueueOptions } from './thread/setup.js';
 export { SimpleQueue, type SimpleQueueOptions } from './thread/simple-queue.js';

@@ -4,15 +4,7 @@
  * The order (FIFO, LIFO, priority) lives in the shared store; this class
  * encodes, waits and decodes.
  */
-import {
-  type Codec,
-  type CodecName,
-  getCodec,
-  isToken,
-  resolveCodec,
-  shareSymbol,
-  TokenError,
-} from '@conc/serialize';
+import { type Codec, shareSymbol } from '@conc/serialize';
 import { abortReason } from '../core/abort.js';
 import { EmptyError, FullError, ItemTooLargeError, isShutDownError, ShutDownError } from '../core/errors.js';
 import {
@@ -24,191 +16,20 @@ import {
   type Wait,
   type WaitOptions,
 } from '../core/options.js';
-import { defaultPriority, encodePriority } from '../core/priority-key.js';
-import { ARENA_START, H, Kind, MAX_CAPACITY, MAX_KEY_BYTES } from './layout.js';
+import { H } from './layout.js';
 import { Putter } from './putter.js';
-import { INLINE_MAX, SHUT_DOWN, Store } from './store.js';
+import { kindName, type QueueSetup } from './setup.js';
+import { INLINE_MAX, SHUT_DOWN, type Store } from './store.js';
 import { NOT_EMPTY, NOT_FULL, waitAsync, waitSync } from './wait.js';
 
-/** Options every thread-tier queue takes. */
-export interface BaseQueueOptions {
-  /**
-   * How items become bytes: a codec object, or the name of one of
-   * `@conc/serialize`'s codecs. Every thread that attaches the queue decodes
-   * with the codec of the same name.
-   * @default the default codec (MessagePack, structured-clone mode: Map, Set, Date, BigInt, typed arrays, cycles)
-   * @example
-   * ```ts
-   * new Queue({ codec: 'json' });
-   * ```
-   */
-  codec?: Codec | CodecName;
-  /**
-   * The most memory the queue may use, in bytes: its shared buffer grows on
-   * demand up to this size. When items fill it, `put` waits for room as it does
-   * for `maxsize`; an item that could never fit fails at once with
-   * `ItemTooLargeError`.
-   * @default 268435456 (256 MiB)
-   * @example
-   * ```ts
-   * new Queue({ capacityBytes: 1024 ** 3 }); // room for big items
-   * ```
-   */
-  capacityBytes?: number;
-}
-
 const RESOLVED: Promise<void> = Promise.resolve();
-const DEFAULT_CAPACITY = 256 * 1024 * 1024;
-// 68 KiB of arena: a free-list class midpoint, so a queue that stays nearly empty does not
-// flip its one free block between two classes on every put and get.
-const INITIAL_BYTES = ARENA_START + 68 * 1024;
 const SCRATCH_MAX = 64 * 1024;
-
-/** How a queue is built: a fresh store, or one attached from a token. */
-export interface QueueSetup {
-  readonly store: Store;
-  readonly codec: Codec;
-  /** Priority queues: item → encoded priority. */
-  readonly keyOf?: ((item: never) => Uint8Array) | undefined;
-  /** Priority queues: whether priorities come from a user key function (which cannot travel). */
-  readonly keyed?: boolean;
-}
-
-/** Options of the static `attach(token, options)` of each queue class. */
-export interface AttachOptions {
-  /**
-   * The codec to decode with, when the queue was made with a codec object that
-   * this thread cannot find by name.
-   * @default the codec named in the token
-   */
-  codec?: Codec | CodecName;
-}
-
-export const ATTACH: unique symbol = Symbol('conc.queue.attach');
-const KindPriority = Kind.PRIORITY;
-
-const kindNames = new Map<abstract new (...args: never[]) => unknown, string>();
-
-/** Records the share-token kind of a queue class (`queue.thread.Queue`...). */
-export function nameKind(cls: abstract new (...args: never[]) => unknown, kind: string): void {
-  kindNames.set(cls, kind);
-}
-
-function kindName(q: object): string {
-  for (let p = Object.getPrototypeOf(q); p !== null; p = Object.getPrototypeOf(p)) {
-    const name = kindNames.get(p.constructor);
-    if (name) return name;
-  }
-  throw new TypeError('share: not a conc queue');
-}
 
 let storeOf: (q: object) => Store;
 
 /** The store behind a queue (for the subclasses in this folder). */
 export function queueStore(q: object): Store {
   return storeOf(q);
-}
-
-/** Validates the options and makes the shared store (or takes the one being attached). */
-export function setup(kind: Kind, where: string, options: object | undefined): QueueSetup {
-  const internal = (options as { [ATTACH]?: QueueSetup } | undefined)?.[ATTACH];
-  if (internal) return internal;
-  const o = (options ?? {}) as BaseQueueOptions & { maxsize?: number; key?: unknown };
-  if (typeof o !== 'object' || o === null) throw new TypeError(`${where}: options must be an object`);
-  const maxsize = o.maxsize ?? 0;
-  if (typeof maxsize !== 'number' || !Number.isInteger(maxsize) || maxsize > 0x7fffffff) {
-    throw new RangeError(
-      `${where}: maxsize must be an integer (0 or less: unbounded), got ${String(maxsize)}`,
-    );
-  }
-  const capacity = o.capacityBytes ?? DEFAULT_CAPACITY;
-  if (!Number.isInteger(capacity) || capacity < INITIAL_BYTES || capacity > MAX_CAPACITY) {
-    throw new RangeError(
-      `${where}: capacityBytes must be an integer from ${INITIAL_BYTES} to ${MAX_CAPACITY}, got ${String(capacity)}`,
-    );
-  }
-  const codec = withWhere(where, () => resolveCodec(o.codec));
-  const keyed = o.key !== undefined;
-  if (keyed && typeof o.key !== 'function') throw new TypeError(`${where}: key must be a function`);
-  const store = Store.create({ kind, maxsize: Math.max(0, maxsize), capacity, initial: INITIAL_BYTES });
-  return {
-    codec,
-    store,
-    keyed,
-    keyOf: kind === KindPriority ? priorityKeyOf(o.key as KeyFn | undefined) : undefined,
-  };
-}
-
-type KeyFn = (item: unknown) => unknown;
-
-function withWhere<R>(where: string, fn: () => R): R {
-  try {
-    return fn();
-  } catch (err) {
-    if (err instanceof TypeError) throw new TypeError(`${where}: ${err.message}`, { cause: err });
-    throw err;
-  }
-}
-
-function priorityKeyOf(key: KeyFn | undefined): (item: never) => Uint8Array {
-  return (item) => {
-    const bytes = encodePriority(key ? key(item) : defaultPriority(item));
-    if (bytes.length > MAX_KEY_BYTES) {
-      throw new RangeError(
-        `PriorityQueue: a priority encodes to ${bytes.length} bytes; the limit is ${MAX_KEY_BYTES}`,
-      );
-    }
-    return bytes;
-  };
-}
-
-function refuseUnkeyed(): never {
-  throw new TypeError(
-    'PriorityQueue: this queue orders items by a key function, which cannot travel between threads; attach it with PriorityQueue.attach(token, { key })',
-  );
-}
-
-/** Rebuilds the setup of a queue from its share token's data, in another thread. */
-export function attachSetup(
-  kind: Kind,
-  data: unknown,
-  options: (AttachOptions & { key?: unknown }) | undefined,
-): QueueSetup {
-  const d = data as { buffer?: unknown; codec?: unknown; keyed?: unknown } | null;
-  if (typeof d !== 'object' || d === null || typeof d.codec !== 'string') {
-    throw new TypeError('expected { buffer, codec, keyed } from share()');
-  }
-  const store = Store.open(d.buffer, kind);
-  let codec: Codec;
-  if (options?.codec !== undefined) codec = withWhere('attach', () => resolveCodec(options.codec));
-  else {
-    try {
-      codec = getCodec(d.codec);
-    } catch {
-      throw new TypeError(
-        `the queue's codec "${d.codec}" is not known in this thread; pass it: attach(token, { codec })`,
-      );
-    }
-  }
-  const keyed = d.keyed === true;
-  let keyOf: ((item: never) => Uint8Array) | undefined;
-  if (kind === KindPriority) {
-    const key = options?.key;
-    if (key !== undefined && typeof key !== 'function') throw new TypeError('attach: key must be a function');
-    if (keyed !== (key !== undefined)) {
-      if (key !== undefined)
-        throw new TypeError('attach: this PriorityQueue takes priorities from its items, not a key');
-      keyOf = refuseUnkeyed;
-    } else keyOf = priorityKeyOf(key as KeyFn | undefined);
-  }
-  return { store, codec, keyed, keyOf };
-}
-
-/** The `data` of a token of the expected kind. */
-export function tokenData(token: unknown, kind: string): unknown {
-  if (!isToken(token)) throw new TokenError('attach: not a conc token (expected the value share() returned)');
-  if (token.kind !== kind) throw new TokenError(`attach: expected a ${kind} token, got ${token.kind}`);
-  return token.data;
 }
 
 /** The part of every thread-tier queue that does not depend on the order or on task tracking. */

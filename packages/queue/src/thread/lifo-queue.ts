@@ -1,7 +1,7 @@
 import type { Token } from '@conc/serialize';
-import { type AttachOptions, attachSetup, tokenData } from './base-queue.js';
 import { Kind } from './layout.js';
-import { defineQueueClass, fromSetup, Queue } from './queue.js';
+import { Queue } from './queue.js';
+import { type AttachOptions, attachSetup, defineQueueClass, fromSetup, tokenData } from './setup.js';
 
 /**
  * Python's `queue.LifoQueue`: the most recently put item comes out first (a

@@ -1,8 +1,8 @@
 import type { Token } from '@conc/serialize';
 import type { Priority } from '../core/priority-key.js';
-import { type AttachOptions, attachSetup, tokenData } from './base-queue.js';
 import { Kind } from './layout.js';
-import { defineQueueClass, fromSetup, Queue, type QueueOptions } from './queue.js';
+import { Queue, type QueueOptions } from './queue.js';
+import { type AttachOptions, attachSetup, defineQueueClass, fromSetup, tokenData } from './setup.js';
 
 /** Options of {@link PriorityQueue}. */
 export interface PriorityQueueOptions<T> extends QueueOptions {

@@ -1,20 +1,19 @@
-import { registerKind, type Token } from '@conc/serialize';
+import type { Token } from '@conc/serialize';
 import { abortReason } from '../core/abort.js';
 import { TaskDoneError } from '../core/errors.js';
 import { checkSignal, checkTimeout, type JoinOptions } from '../core/options.js';
+import { BaseQueue, queueStore } from './base-queue.js';
+import { H, Kind } from './layout.js';
 import {
-  ATTACH,
   type AttachOptions,
   attachSetup,
-  BaseQueue,
   type BaseQueueOptions,
-  nameKind,
-  type QueueSetup,
-  queueStore,
+  defineQueueClass,
+  fromSetup,
+  kindOf,
   setup,
   tokenData,
-} from './base-queue.js';
-import { H, Kind } from './layout.js';
+} from './setup.js';
 import { TASK_DONE_TOO_OFTEN } from './store.js';
 import { ALL_DONE, waitAsync, waitSync } from './wait.js';
 
@@ -31,34 +30,6 @@ export interface QueueOptions extends BaseQueueOptions {
    * ```
    */
   maxsize?: number;
-}
-
-const KINDS = new Map<abstract new (...args: never[]) => unknown, Kind>();
-
-/** The order of the class being constructed (Queue, or a subclass that registered its own). */
-function kindOf(target: unknown): Kind {
-  for (let c = target as { prototype?: unknown } | null; c; c = Object.getPrototypeOf(c)) {
-    const kind = KINDS.get(c as abstract new (...args: never[]) => unknown);
-    if (kind !== undefined) return kind;
-  }
-  return Kind.FIFO;
-}
-
-/** Registers a queue class: its order and its share-token kind (`queue.thread.<Name>`). */
-export function defineQueueClass(
-  cls: abstract new (...args: never[]) => BaseQueue<unknown>,
-  kind: Kind,
-  name: string,
-  attach: (data: unknown) => unknown,
-): void {
-  KINDS.set(cls, kind);
-  nameKind(cls, `queue.thread.${name}`);
-  registerKind({ kind: `queue.thread.${name}`, attach, Class: cls });
-}
-
-/** Builds a queue of class `cls` around an attached setup. */
-export function fromSetup<Q>(cls: new (options?: QueueOptions) => Q, init: QueueSetup): Q {
-  return new cls({ [ATTACH]: init } as QueueOptions);
 }
 
 /**

@@ -1,14 +1,15 @@
 import type { Token } from '@conc/serialize';
+import { BaseQueue } from './base-queue.js';
+import { Kind } from './layout.js';
 import {
   type AttachOptions,
   attachSetup,
-  BaseQueue,
   type BaseQueueOptions,
+  defineQueueClass,
+  fromSetup,
   setup,
   tokenData,
-} from './base-queue.js';
-import { Kind } from './layout.js';
-import { defineQueueClass, fromSetup } from './queue.js';
+} from './setup.js';
 
 /** Options of {@link SimpleQueue}. */
 export type SimpleQueueOptions = BaseQueueOptions;

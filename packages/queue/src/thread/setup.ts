@@ -1,0 +1,212 @@
+/**
+ * How a thread-tier queue comes to be: its options validated and its shared
+ * store made, or its store opened from a share token in another thread; and
+ * the registry of queue classes (their order and token kind).
+ */
+import {
+  type Codec,
+  type CodecName,
+  getCodec,
+  isToken,
+  registerKind,
+  resolveCodec,
+  TokenError,
+} from '@conc/serialize';
+import { defaultPriority, encodePriority } from '../core/priority-key.js';
+import { ARENA_START, Kind, MAX_CAPACITY, MAX_KEY_BYTES } from './layout.js';
+import { Store } from './store.js';
+
+/** Options every thread-tier queue takes. */
+export interface BaseQueueOptions {
+  /**
+   * How items become bytes: a codec object, or the name of one of
+   * `@conc/serialize`'s codecs. Every thread that attaches the queue decodes
+   * with the codec of the same name.
+   * @default the default codec (MessagePack, structured-clone mode: Map, Set, Date, BigInt, typed arrays, cycles)
+   * @example
+   * ```ts
+   * new Queue({ codec: 'json' });
+   * ```
+   */
+  codec?: Codec | CodecName;
+  /**
+   * The most memory the queue may use, in bytes: its shared buffer grows on
+   * demand up to this size. When items fill it, `put` waits for room as it does
+   * for `maxsize`; an item that could never fit fails at once with
+   * `ItemTooLargeError`.
+   * @default 268435456 (256 MiB)
+   * @example
+   * ```ts
+   * new Queue({ capacityBytes: 1024 ** 3 }); // room for big items
+   * ```
+   */
+  capacityBytes?: number;
+}
+
+const DEFAULT_CAPACITY = 256 * 1024 * 1024;
+// 68 KiB of arena: a free-list class midpoint, so a queue that stays nearly empty does not
+// flip its one free block between two classes on every put and get.
+const INITIAL_BYTES = ARENA_START + 68 * 1024;
+
+/** How a queue is built: a fresh store, or one attached from a token. */
+export interface QueueSetup {
+  readonly store: Store;
+  readonly codec: Codec;
+  /** Priority queues: item → encoded priority. */
+  readonly keyOf?: ((item: never) => Uint8Array) | undefined;
+  /** Priority queues: whether priorities come from a user key function (which cannot travel). */
+  readonly keyed?: boolean;
+}
+
+/** Options of the static `attach(token, options)` of each queue class. */
+export interface AttachOptions {
+  /**
+   * The codec to decode with, when the queue was made with a codec object that
+   * this thread cannot find by name.
+   * @default the codec named in the token
+   */
+  codec?: Codec | CodecName;
+}
+
+export const ATTACH: unique symbol = Symbol('conc.queue.attach');
+
+const kindNames = new Map<abstract new (...args: never[]) => unknown, string>();
+
+/** The share-token kind of a queue instance's class. */
+export function kindName(q: object): string {
+  for (let p = Object.getPrototypeOf(q); p !== null; p = Object.getPrototypeOf(p)) {
+    const name = kindNames.get(p.constructor);
+    if (name) return name;
+  }
+  throw new TypeError('share: not a conc queue');
+}
+
+/** Validates the options and makes the shared store (or takes the one being attached). */
+export function setup(kind: Kind, where: string, options: object | undefined): QueueSetup {
+  const internal = (options as { [ATTACH]?: QueueSetup } | undefined)?.[ATTACH];
+  if (internal) return internal;
+  const o = (options ?? {}) as BaseQueueOptions & { maxsize?: number; key?: unknown };
+  if (typeof o !== 'object' || o === null) throw new TypeError(`${where}: options must be an object`);
+  const maxsize = o.maxsize ?? 0;
+  if (typeof maxsize !== 'number' || !Number.isInteger(maxsize) || maxsize > 0x7fffffff) {
+    throw new RangeError(
+      `${where}: maxsize must be an integer (0 or less: unbounded), got ${String(maxsize)}`,
+    );
+  }
+  const capacity = o.capacityBytes ?? DEFAULT_CAPACITY;
+  if (!Number.isInteger(capacity) || capacity < INITIAL_BYTES || capacity > MAX_CAPACITY) {
+    throw new RangeError(
+      `${where}: capacityBytes must be an integer from ${INITIAL_BYTES} to ${MAX_CAPACITY}, got ${String(capacity)}`,
+    );
+  }
+  const codec = withWhere(where, () => resolveCodec(o.codec));
+  const keyed = o.key !== undefined;
+  if (keyed && typeof o.key !== 'function') throw new TypeError(`${where}: key must be a function`);
+  const store = Store.create({ kind, maxsize: Math.max(0, maxsize), capacity, initial: INITIAL_BYTES });
+  return {
+    codec,
+    store,
+    keyed,
+    keyOf: kind === Kind.PRIORITY ? priorityKeyOf(o.key as KeyFn | undefined) : undefined,
+  };
+}
+
+type KeyFn = (item: unknown) => unknown;
+
+function withWhere<R>(where: string, fn: () => R): R {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof TypeError) throw new TypeError(`${where}: ${err.message}`, { cause: err });
+    throw err;
+  }
+}
+
+function priorityKeyOf(key: KeyFn | undefined): (item: never) => Uint8Array {
+  return (item) => {
+    const bytes = encodePriority(key ? key(item) : defaultPriority(item));
+    if (bytes.length > MAX_KEY_BYTES) {
+      throw new RangeError(
+        `PriorityQueue: a priority encodes to ${bytes.length} bytes; the limit is ${MAX_KEY_BYTES}`,
+      );
+    }
+    return bytes;
+  };
+}
+
+function refuseUnkeyed(): never {
+  throw new TypeError(
+    'PriorityQueue: this queue orders items by a key function, which cannot travel between threads; attach it with PriorityQueue.attach(token, { key })',
+  );
+}
+
+/** Rebuilds the setup of a queue from its share token's data, in another thread. */
+export function attachSetup(
+  kind: Kind,
+  data: unknown,
+  options: (AttachOptions & { key?: unknown }) | undefined,
+): QueueSetup {
+  const d = data as { buffer?: unknown; codec?: unknown; keyed?: unknown } | null;
+  if (typeof d !== 'object' || d === null || typeof d.codec !== 'string') {
+    throw new TypeError('expected { buffer, codec, keyed } from share()');
+  }
+  const store = Store.open(d.buffer, kind);
+  let codec: Codec;
+  if (options?.codec !== undefined) codec = withWhere('attach', () => resolveCodec(options.codec));
+  else {
+    try {
+      codec = getCodec(d.codec);
+    } catch {
+      throw new TypeError(
+        `the queue's codec "${d.codec}" is not known in this thread; pass it: attach(token, { codec })`,
+      );
+    }
+  }
+  const keyed = d.keyed === true;
+  let keyOf: ((item: never) => Uint8Array) | undefined;
+  if (kind === Kind.PRIORITY) {
+    const key = options?.key;
+    if (key !== undefined && typeof key !== 'function') throw new TypeError('attach: key must be a function');
+    if (keyed !== (key !== undefined)) {
+      if (key !== undefined)
+        throw new TypeError('attach: this PriorityQueue takes priorities from its items, not a key');
+      keyOf = refuseUnkeyed;
+    } else keyOf = priorityKeyOf(key as KeyFn | undefined);
+  }
+  return { store, codec, keyed, keyOf };
+}
+
+/** The `data` of a token of the expected kind. */
+export function tokenData(token: unknown, kind: string): unknown {
+  if (!isToken(token)) throw new TokenError('attach: not a conc token (expected the value share() returned)');
+  if (token.kind !== kind) throw new TokenError(`attach: expected a ${kind} token, got ${token.kind}`);
+  return token.data;
+}
+
+const KINDS = new Map<abstract new (...args: never[]) => unknown, Kind>();
+
+/** The order of the class being constructed (Queue, or a subclass that registered its own). */
+export function kindOf(target: unknown): Kind {
+  for (let c = target as { prototype?: unknown } | null; c; c = Object.getPrototypeOf(c)) {
+    const kind = KINDS.get(c as abstract new (...args: never[]) => unknown);
+    if (kind !== undefined) return kind;
+  }
+  return Kind.FIFO;
+}
+
+/** Registers a queue class: its order and its share-token kind (`queue.thread.<Name>`). */
+export function defineQueueClass(
+  cls: abstract new (...args: never[]) => object,
+  kind: Kind,
+  name: string,
+  attach: (data: unknown) => unknown,
+): void {
+  KINDS.set(cls, kind);
+  kindNames.set(cls, `queue.thread.${name}`);
+  registerKind({ kind: `queue.thread.${name}`, attach, Class: cls });
+}
+
+/** Builds a queue of class `cls` around an attached setup. */
+export function fromSetup<Q>(cls: new (options?: never) => Q, init: QueueSetup): Q {
+  return new cls({ [ATTACH]: init } as never);
+}
