@@ -7,7 +7,7 @@
 import { share } from '@conc/serialize';
 import { fixture, startWorker, within } from '@conc/testkit';
 import { describe, expect, it } from 'vitest';
-import { Lock, type OwnerDiedInfo } from '../src/index.js';
+import { Condition, Lock, type OwnerDiedInfo } from '../src/index.js';
 
 const LIMIT = 10_000;
 const holder = fixture(import.meta.url, 'holder.mjs');
@@ -86,6 +86,24 @@ describe('owner death is noticed', () => {
     expect(told).toEqual([{ primitive: 'Lock', threadId: held?.threadId, recovered: 1 }]);
     expect(Atomics.load(new Int32Array(flag), 0)).toBe(0);
     lock.release();
+  });
+});
+
+describe('a condition whose notifier dies', () => {
+  it('a waiter notified by a thread that died before releasing the lock still wakes, holding the lock, and is told', async () => {
+    const told: OwnerDiedInfo[] = [];
+    const cond = new Condition(new Lock({ onOwnerDied: (info) => told.push(info) }));
+    await cond.acquire();
+    const waiting = cond.wait({ timeout: LIMIT });
+    await using notifier = startWorker(fixture(import.meta.url, 'notifier.mjs'), {
+      workerData: { cond: share(cond) },
+    });
+    expect(await notifier.nextMessage()).toEqual({ notified: true });
+    await notifier.terminate();
+    expect(await within(waiting, LIMIT, 'wait')).toBe(true);
+    expect(told).toHaveLength(1);
+    expect(cond.lock.locked()).toBe(true);
+    cond.release();
   });
 });
 
