@@ -283,9 +283,7 @@ export class Store {
       u8.set(key, at);
       at += key.length;
     }
-    const n = bytes.length;
-    if (n <= 64) for (let k = 0; k < n; k++) u8[at + k] = bytes[k]!;
-    else u8.set(bytes, at);
+    u8.set(bytes, at);
   }
 
   private link(b: number): void {
