@@ -530,6 +530,30 @@ export function lockContract(tier: string, factory: LockContractFactory): void {
         expect(await counter.read()).toBe(1);
       });
 
+      test('an aborted wait rejects holding the lock again, and passes on a notification it had got', async (made) => {
+        const cond = await make(made, factory.createCondition(await make(made, factory.createLock())));
+        const ac = new AbortController();
+        const reason = new Error('stop');
+        const waiter = async (options: ContractWaitOptions) => {
+          await cond.acquire();
+          try {
+            return await cond.wait(options);
+          } finally {
+            await cond.release();
+          }
+        };
+        await expect(waiter({ signal: AbortSignal.abort(reason) })).rejects.toBe(reason);
+        const aborted = waiter({ signal: ac.signal });
+        const other = waiter({ timeout: LIMIT });
+        await settle();
+        await cond.acquire();
+        await cond.notify(1); // the longest waiting: the one about to be aborted
+        ac.abort(reason);
+        await cond.release();
+        await expect(within(aborted, LIMIT, 'aborted wait')).rejects.toBe(reason);
+        expect(await within(other, LIMIT, 'the other waiter')).toBe(true);
+      });
+
       for (const mode of modes) {
         test(`notify(1) wakes exactly one of three ${mode} waiters; notifyAll the rest`, async (made) => {
           const cond = await make(made, factory.createCondition(await make(made, factory.createLock())));

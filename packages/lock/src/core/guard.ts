@@ -111,31 +111,3 @@ export async function withHold<T>(
     g.release();
   }
 }
-
-/**
- * What `Condition` needs from its lock (Python's `_is_owned`,
- * `_release_save`, `_acquire_restore`): Lock and RLock implement it.
- */
-export const kIsOwned: unique symbol = Symbol('conc.lock.isOwned');
-export const kReleaseSave: unique symbol = Symbol('conc.lock.releaseSave');
-export const kRestore: unique symbol = Symbol('conc.lock.restore');
-export const kRestoreSync: unique symbol = Symbol('conc.lock.restoreSync');
-export const kWakeOnRelease: unique symbol = Symbol('conc.lock.wakeOnRelease');
-
-/** A lock a `Condition` can be built on. */
-export interface ConditionLock extends Takeable {
-  /** True when this thread holds it. */
-  [kIsOwned](): boolean;
-  /** Releases every hold of this thread and returns what {@link kRestore} needs to restore them. */
-  [kReleaseSave](): number;
-  /** Re-acquires (waiting as long as needed) and restores the holds saved by {@link kReleaseSave}. */
-  [kRestore](saved: number): Promise<void>;
-  /** Sync {@link kRestore}. */
-  [kRestoreSync](saved: number): void;
-  /**
-   * Wakes the waiter parked on `i32[index]` once this thread's hold ends, not
-   * now: a waiter woken while the notifier still holds the lock would only
-   * wake to find the lock taken and park again (a second wake-up per hand-off).
-   */
-  [kWakeOnRelease](i32: Int32Array, index: number): void;
-}

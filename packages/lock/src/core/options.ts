@@ -151,3 +151,11 @@ export function resolveWait(
     onOwnerDied: undefined,
   };
 }
+
+/** Checks an integer parameter (a count, a size) against its range. */
+export function checkInt(value: unknown, what: string, min: number, max: number): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new RangeError(`${what} must be an integer from ${min} to ${max}, got ${String(value)}`);
+  }
+  return value;
+}

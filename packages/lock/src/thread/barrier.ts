@@ -1,10 +1,10 @@
 import { registerKind, type Shareable, shareSymbol } from '@conc/serialize';
 import { BrokenBarrierError } from '../core/errors.js';
-import { deadlineOf, resolveWait, type WaitOptions } from '../core/options.js';
+import { checkInt, deadlineOf, type Resolved, resolveWait, type WaitOptions } from '../core/options.js';
 import { attachData, expectParam, open, type Placement } from './layout.js';
-import { give, takeAsync, takeSync } from './mutex.js';
-import { parkAsync, parkSync } from './park.js';
-import { type OwnerRegistry, probeChildren } from './registry.js';
+import { give, take } from './mutex.js';
+import { blockOn, type WaitRoutine, waitOn } from './park.js';
+import type { OwnerRegistry } from './registry.js';
 
 /** Internal robust mutex guarding the words below. */
 const MUTEX = 2;
@@ -46,10 +46,7 @@ export interface BarrierOptions extends Placement {
 }
 
 function checkParties(n: unknown): number {
-  if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > 65536) {
-    throw new RangeError(`Barrier: parties must be an integer from 1 to 65536, got ${String(n)}`);
-  }
-  return n;
+  return checkInt(n, 'Barrier: parties', 1, 65536);
 }
 
 /**
@@ -141,39 +138,27 @@ export class Barrier implements Shareable {
   async wait(options?: WaitOptions): Promise<number> {
     const o = resolveWait(options, 'Barrier.wait', this.#defaultTimeout());
     o.signal?.throwIfAborted();
-    await this.#lockAsync();
-    let index = -1;
-    try {
-      while (this.#draining()) await this.#parkAsync(Number.POSITIVE_INFINITY, o.signal);
-      index = this.#arrive();
-      if (index + 1 === this.#parties) this.#releaseAll();
-      while (!this.#released(index, o.deadline)) {
-        try {
-          await this.#parkAsync(o.deadline - performance.now(), o.signal);
-        } catch (err) {
-          this.#breakIfFilling();
-          throw err;
-        }
-      }
-      return index;
-    } finally {
-      this.#exit(index);
-    }
+    return waitOn(this.#wait(o, false), o.signal);
   }
 
   /** Sync {@link Barrier.wait}: blocks this thread (meant for workers). */
   waitSync(options?: WaitOptions): number {
     const o = resolveWait(options, 'Barrier.waitSync', this.#defaultTimeout());
     o.signal?.throwIfAborted();
-    this.#lockSync();
+    return blockOn(this.#wait(o, true), o.signal);
+  }
+
+  /** Python's `Barrier.wait`, one routine for both flavours; the state lives under the internal mutex. */
+  *#wait(o: Resolved, blocking: boolean): WaitRoutine<number> {
+    yield* this.#lock(blocking);
     let index = -1;
     try {
-      while (this.#draining()) this.#parkSync(Number.POSITIVE_INFINITY, o.signal);
+      while (this.#draining()) yield* this.#park(Number.POSITIVE_INFINITY, blocking);
       index = this.#arrive();
       if (index + 1 === this.#parties) this.#releaseAll();
       while (!this.#released(index, o.deadline)) {
         try {
-          this.#parkSync(o.deadline - performance.now(), o.signal);
+          yield* this.#park(o.deadline - performance.now(), blocking);
         } catch (err) {
           this.#breakIfFilling();
           throw err;
@@ -186,24 +171,13 @@ export class Barrier implements Shareable {
   }
 
   /** Releases the mutex, parks until the state changes (or a slice passes), re-takes the mutex. */
-  async #parkAsync(left: number, signal: AbortSignal | undefined): Promise<void> {
+  *#park(left: number, blocking: boolean): WaitRoutine<void> {
     const s = Atomics.load(this.#i32, SEQ);
     give(this.#i32, MUTEX);
     try {
-      await parkAsync(this.#i32, SEQ, s, left, signal);
+      yield { i32: this.#i32, index: SEQ, value: s, timeout: left };
     } finally {
-      await this.#lockAsync();
-    }
-  }
-
-  #parkSync(left: number, signal: AbortSignal | undefined): void {
-    const s = Atomics.load(this.#i32, SEQ);
-    give(this.#i32, MUTEX);
-    try {
-      if (parkSync(this.#i32, SEQ, s, left) === 'timed-out') probeChildren();
-      signal?.throwIfAborted();
-    } finally {
-      this.#lockSync();
+      yield* this.#lock(blocking);
     }
   }
 
@@ -304,16 +278,19 @@ export class Barrier implements Shareable {
     }
   }
 
-  async #lockAsync(): Promise<void> {
-    this.#tookOver(
-      await takeAsync(this.#i32, MUTEX, this.#me, this.#registry, Number.POSITIVE_INFINITY, undefined),
+  /** Takes the internal mutex (whatever an abort signal says: it is held only for microseconds). */
+  *#lock(blocking: boolean): WaitRoutine<void> {
+    const r = yield* take(
+      this.#i32,
+      MUTEX,
+      this.#me,
+      this.#registry,
+      Number.POSITIVE_INFINITY,
+      blocking,
+      'Barrier',
+      false,
     );
-  }
-
-  #lockSync(): void {
-    this.#tookOver(
-      takeSync(this.#i32, MUTEX, this.#me, this.#registry, Number.POSITIVE_INFINITY, undefined, 'Barrier'),
-    );
+    this.#tookOver(r);
   }
 
   /**
@@ -322,7 +299,7 @@ export class Barrier implements Shareable {
    */
   reset(): void {
     const i32 = this.#i32;
-    this.#lockSync();
+    blockOn(this.#lock(true));
     try {
       this.#sweepDead();
       if (Atomics.load(i32, COUNT) > 0) {
@@ -338,7 +315,7 @@ export class Barrier implements Shareable {
 
   /** Breaks the barrier: every waiting and later `wait()` gets `BrokenBarrierError` until `reset()`. */
   abort(): void {
-    this.#lockSync();
+    blockOn(this.#lock(true));
     try {
       this.#break();
     } finally {

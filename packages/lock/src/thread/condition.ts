@@ -1,18 +1,17 @@
 import { attach, registerKind, type Shareable, share, shareSymbol, type Token } from '@conc/serialize';
 import { LockCapacityError, LockNotOwnedError } from '../core/errors.js';
+import type { GuardOptions, LockGuard } from '../core/guard.js';
 import {
-  type GuardOptions,
-  kIsOwned,
-  kReleaseSave,
-  kRestore,
-  kRestoreSync,
-  kWakeOnRelease,
-  type LockGuard,
-} from '../core/guard.js';
-import { type AcquireOptions, type Resolved, resolveWait, type WaitOptions } from '../core/options.js';
+  type AcquireOptions,
+  checkInt,
+  type Resolved,
+  resolveWait,
+  type WaitOptions,
+} from '../core/options.js';
 import { attachData, expectParam, open, type Placement, storedParam } from './layout.js';
 import type { Lock } from './lock.js';
-import { parkAsync, parkSync } from './park.js';
+import { kIsOwned, kReleaseSave, kRestore, kWakeOnRelease } from './owned-lock.js';
+import { blockOn, type WaitRoutine, waitOn } from './park.js';
 import type { OwnerRegistry } from './registry.js';
 import { RLock } from './rlock.js';
 
@@ -43,10 +42,7 @@ export interface ConditionOptions extends Placement {
 }
 
 function checkCapacity(n: unknown): number {
-  if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > 65536) {
-    throw new RangeError(`Condition: capacity must be an integer from 1 to 65536, got ${String(n)}`);
-  }
-  return n;
+  return checkInt(n, 'Condition: capacity', 1, 65536);
 }
 
 /**
@@ -167,59 +163,41 @@ export class Condition implements Shareable {
    */
   async wait(options?: WaitOptions): Promise<boolean> {
     const o = resolveWait(options, 'Condition.wait');
-    this.#mustOwn('wait');
-    o.signal?.throwIfAborted();
-    const at = this.#enqueue();
-    const saved = this.lock[kReleaseSave]();
-    let notified = false;
-    let failure: { error: unknown } | undefined;
-    try {
-      notified = await this.#sleep(at, o);
-    } catch (error) {
-      failure = { error };
-    }
-    await this.lock[kRestore](saved);
-    return this.#finish(at, notified, failure);
-  }
-
-  async #sleep(at: number, o: Resolved): Promise<boolean> {
-    const i32 = this.#i32;
-    for (;;) {
-      if (Atomics.load(i32, at + S_STATE) === NOTIFIED) return true;
-      const left = o.deadline - performance.now();
-      if (left <= 0) return this.#cancel(at);
-      await parkAsync(i32, at + S_STATE, WAITING, left, o.signal);
-    }
+    return waitOn(this.#wait(o, false, 'wait'), o.signal);
   }
 
   /** Sync {@link Condition.wait}: blocks this thread (meant for workers). */
   waitSync(options?: WaitOptions): boolean {
     const o = resolveWait(options, 'Condition.waitSync');
-    this.#mustOwn('waitSync');
+    return blockOn(this.#wait(o, true, 'waitSync'), o.signal);
+  }
+
+  /** The one wait routine behind both flavours. */
+  *#wait(o: Resolved, blocking: boolean, what: string): WaitRoutine<boolean> {
+    this.#mustOwn(what);
     o.signal?.throwIfAborted();
     const at = this.#enqueue();
     const saved = this.lock[kReleaseSave]();
+    const i32 = this.#i32;
     let notified = false;
     let failure: { error: unknown } | undefined;
     try {
-      const i32 = this.#i32;
       for (;;) {
         if (Atomics.load(i32, at + S_STATE) === NOTIFIED) {
           notified = true;
           break;
         }
-        o.signal?.throwIfAborted();
         const left = o.deadline - performance.now();
         if (left <= 0) {
           notified = this.#cancel(at);
           break;
         }
-        parkSync(i32, at + S_STATE, WAITING, left);
+        yield { i32, index: at + S_STATE, value: WAITING, timeout: left };
       }
     } catch (error) {
       failure = { error };
     }
-    this.lock[kRestoreSync](saved);
+    yield* this.lock[kRestore](saved, blocking);
     return this.#finish(at, notified, failure);
   }
 

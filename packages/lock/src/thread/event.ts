@@ -1,7 +1,7 @@
 import { registerKind, type Shareable, shareSymbol } from '@conc/serialize';
 import { resolveWait, type WaitOptions } from '../core/options.js';
 import { attachData, open, type Placement } from './layout.js';
-import { parkAsync, parkSync } from './park.js';
+import { blockOn, type WaitRoutine, waitOn } from './park.js';
 import type { OwnerRegistry } from './registry.js';
 
 /** The flag in bit 0; a generation, bumped by every `set()` that raises it, above it. */
@@ -82,31 +82,30 @@ export class Event implements Shareable {
    * `timeout` passes first. Never blocks the event loop.
    */
   async wait(options?: WaitOptions): Promise<boolean> {
-    const i32 = this.#i32;
-    const w = Atomics.load(i32, WORD);
-    if ((w & 1) === 1) return true;
+    if (this.isSet()) return true;
     const o = resolveWait(options, 'Event.wait');
     o.signal?.throwIfAborted();
-    for (;;) {
-      const left = o.deadline - performance.now();
-      if (left <= 0) return Atomics.load(i32, WORD) !== w;
-      await parkAsync(i32, WORD, w, left, o.signal);
-      if (Atomics.load(i32, WORD) !== w) return true;
-    }
+    return waitOn(this.#wait(o.deadline), o.signal);
   }
 
   /** Sync {@link Event.wait}: blocks this thread (meant for workers). */
   waitSync(options?: WaitOptions): boolean {
-    const i32 = this.#i32;
-    const w = Atomics.load(i32, WORD);
-    if ((w & 1) === 1) return true;
+    if (this.isSet()) return true;
     const o = resolveWait(options, 'Event.waitSync');
+    o.signal?.throwIfAborted();
+    return blockOn(this.#wait(o.deadline), o.signal);
+  }
+
+  /** Any change of the word after it was seen lowered means a `set()` happened. */
+  *#wait(deadline: number): WaitRoutine<boolean> {
+    const i32 = this.#i32;
+    const seen = Atomics.load(i32, WORD);
+    if ((seen & 1) === 1) return true;
     for (;;) {
-      o.signal?.throwIfAborted();
-      const left = o.deadline - performance.now();
-      if (left <= 0) return Atomics.load(i32, WORD) !== w;
-      parkSync(i32, WORD, w, left);
-      if (Atomics.load(i32, WORD) !== w) return true;
+      const left = deadline - performance.now();
+      if (left <= 0) return Atomics.load(i32, WORD) !== seen;
+      yield { i32, index: WORD, value: seen, timeout: left };
+      if (Atomics.load(i32, WORD) !== seen) return true;
     }
   }
 

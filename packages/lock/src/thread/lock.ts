@@ -1,8 +1,7 @@
 import { registerKind } from '@conc/serialize';
-import { kReleaseSave } from '../core/guard.js';
 import { attachData } from './layout.js';
 import { give } from './mutex.js';
-import { type LockOptions, OwnedLock, STATE } from './owned-lock.js';
+import { kReleaseSave, type LockOptions, OwnedLock, STATE } from './owned-lock.js';
 import { TAG_MASK } from './registry.js';
 
 const KIND = 'lock.thread.Lock';

@@ -14,8 +14,8 @@
  * lightly contended cases fast. No strict FIFO is promised.
  */
 import { WouldDeadlockError } from '../core/errors.js';
-import { parkAsync, parkSync } from './park.js';
-import { type OwnerRegistry, probeChildren, TAG_MASK } from './registry.js';
+import type { WaitRoutine } from './park.js';
+import { type OwnerRegistry, TAG_MASK } from './registry.js';
 
 /** Set in the lock word while a waiter may be parked on it. */
 export const CONTENDED = 1 << 30;
@@ -60,59 +60,40 @@ function announce(i32: Int32Array, index: number): number {
 }
 
 /**
- * Takes the word, blocking this thread until `deadline` (a `performance.now()`
- * value; `-Infinity` tries once). Throws `signal.reason` when the signal is
- * aborted at a wake-up, and {@link WouldDeadlockError} when this thread holds
- * the word itself and would wait for ever.
+ * Takes the word, waiting until `deadline` (a `performance.now()` value;
+ * `-Infinity` tries once); run it with `blockOn` or `waitOn`. A blocking take
+ * spins briefly before parking and throws {@link WouldDeadlockError} when this
+ * thread holds the word itself and would wait for ever (in async code another
+ * task of the thread may release it, so it waits).
  */
-export function takeSync(
+export function* take(
   i32: Int32Array,
   index: number,
   me: number,
   registry: OwnerRegistry,
   deadline: number,
-  signal: AbortSignal | undefined,
+  blocking: boolean,
   what: string,
-): number {
+  abortable = true,
+): WaitRoutine<number> {
   let r = tryTake(i32, index, me, registry, false);
   if (r !== BUSY || deadline === Number.NEGATIVE_INFINITY) return r;
-  if ((Atomics.load(i32, index) & TAG_MASK) === me && deadline === Number.POSITIVE_INFINITY) {
-    throw new WouldDeadlockError(
-      `${what}: this thread already holds it; a blocking wait without a timeout could never end`,
-    );
-  }
-  for (let i = 0; i < SPINS; i++) {
-    r = tryTake(i32, index, me, registry, false);
-    if (r !== BUSY) return r;
+  if (blocking) {
+    if ((Atomics.load(i32, index) & TAG_MASK) === me && deadline === Number.POSITIVE_INFINITY) {
+      throw new WouldDeadlockError(
+        `${what}: this thread already holds it; a blocking wait without a timeout could never end`,
+      );
+    }
+    for (let i = 0; i < SPINS; i++) {
+      r = tryTake(i32, index, me, registry, false);
+      if (r !== BUSY) return r;
+    }
   }
   for (;;) {
-    signal?.throwIfAborted();
     const left = deadline - performance.now();
     if (left <= 0) return BUSY;
     const expect = announce(i32, index);
-    if (expect !== 0 && parkSync(i32, index, expect, left) === 'timed-out') probeChildren();
-    r = tryTake(i32, index, me, registry, true);
-    if (r !== BUSY) return r;
-  }
-}
-
-/** Takes the word without blocking the event loop; same results as {@link takeSync}. */
-export async function takeAsync(
-  i32: Int32Array,
-  index: number,
-  me: number,
-  registry: OwnerRegistry,
-  deadline: number,
-  signal: AbortSignal | undefined,
-): Promise<number> {
-  let r = tryTake(i32, index, me, registry, false);
-  if (r !== BUSY || deadline === Number.NEGATIVE_INFINITY) return r;
-  for (;;) {
-    signal?.throwIfAborted();
-    const left = deadline - performance.now();
-    if (left <= 0) return BUSY;
-    const expect = announce(i32, index);
-    if (expect !== 0) await parkAsync(i32, index, expect, left, signal);
+    if (expect !== 0) yield { i32, index, value: expect, timeout: left, abortable };
     r = tryTake(i32, index, me, registry, true);
     if (r !== BUSY) return r;
   }

@@ -7,26 +7,27 @@ import { type Shareable, shareSymbol } from '@conc/serialize';
 import { LockNotOwnedError } from '../core/errors.js';
 import {
   ACQUIRED,
-  type ConditionLock,
   FAILED,
   type GuardOptions,
   guard,
   guardSync,
-  kIsOwned,
-  kReleaseSave,
-  kRestore,
-  kRestoreSync,
   kTake,
   kTakeSync,
-  kWakeOnRelease,
   type LockGuard,
   RECOVERED,
+  type Takeable,
   withHold,
 } from '../core/guard.js';
-import { type AcquireOptions, type OwnerDiedHandler, resolveAcquire } from '../core/options.js';
+import {
+  type AcquireOptions,
+  type OwnerDiedHandler,
+  type Resolved,
+  resolveAcquire,
+} from '../core/options.js';
 import { reportOwnerDied } from '../core/owner-died.js';
 import { open, type Placement } from './layout.js';
-import { BUSY, CONTENDED, TAKEN, takeAsync, takeSync } from './mutex.js';
+import { BUSY, CONTENDED, TAKEN, take } from './mutex.js';
+import { blockOn, type WaitRoutine, waitOn } from './park.js';
 import { ABANDONED, type OwnerRegistry, TAG_MASK } from './registry.js';
 
 /** Word of the owner tag. */
@@ -35,6 +36,36 @@ export const STATE = 2;
 export const COUNT = 3;
 const BYTES = 16;
 const RESOLVED_TRUE: Promise<boolean> = Promise.resolve(true);
+
+/**
+ * What `Condition` needs from its lock (Python's `_is_owned`,
+ * `_release_save`, `_acquire_restore`): Lock and RLock implement it.
+ */
+export const kIsOwned: unique symbol = Symbol('conc.lock.isOwned');
+export const kReleaseSave: unique symbol = Symbol('conc.lock.releaseSave');
+export const kRestore: unique symbol = Symbol('conc.lock.restore');
+export const kWakeOnRelease: unique symbol = Symbol('conc.lock.wakeOnRelease');
+
+/** A lock a `Condition` can be built on. */
+export interface ConditionLock extends Takeable {
+  /** True when this thread holds it. */
+  [kIsOwned](): boolean;
+  /** Releases every hold of this thread and returns what {@link kRestore} needs to restore them. */
+  [kReleaseSave](): number;
+  /**
+   * Re-acquires (waiting as long as needed, whatever an abort signal says) and
+   * restores the holds saved by {@link kReleaseSave}; `blocking`: the sync flavour.
+   */
+  [kRestore](saved: number, blocking: boolean): WaitRoutine<void>;
+  /**
+   * Wakes the waiter parked on `i32[index]` once this thread's hold ends, not
+   * now: a waiter woken while the notifier still holds the lock would only
+   * wake to find the lock taken and park again (a second wake-up per hand-off).
+   */
+  [kWakeOnRelease](i32: Int32Array, index: number): void;
+}
+
+const FOREVER: Resolved = { deadline: Number.POSITIVE_INFINITY, signal: undefined, onOwnerDied: undefined };
 
 /** Options of `new Lock()` / `new RLock()`. */
 export interface LockOptions extends Placement {
@@ -137,11 +168,10 @@ export abstract class OwnedLock implements Shareable, ConditionLock {
 
   /** @internal */
   async [kTake](options: AcquireOptions | undefined): Promise<number> {
-    const o = resolveAcquire(options, `${this.kindName}.acquire`);
+    const what = `${this.kindName}.acquire`;
+    const o = resolveAcquire(options, what);
     o.signal?.throwIfAborted();
-    if (this.reenter()) return ACQUIRED;
-    const r = await takeAsync(this.i32, STATE, this.me, this.registry, o.deadline, o.signal);
-    return this.#settle(r, o.onOwnerDied);
+    return waitOn(this.#acquire(o, false, what), o.signal);
   }
 
   /** @internal */
@@ -149,8 +179,13 @@ export abstract class OwnedLock implements Shareable, ConditionLock {
     const what = `${this.kindName}.acquireSync`;
     const o = resolveAcquire(options, what);
     o.signal?.throwIfAborted();
+    return blockOn(this.#acquire(o, true, what), o.signal);
+  }
+
+  /** The one acquire routine behind every flavour. */
+  *#acquire(o: Resolved, blocking: boolean, what: string, abortable = true): WaitRoutine<number> {
     if (this.reenter()) return ACQUIRED;
-    const r = takeSync(this.i32, STATE, this.me, this.registry, o.deadline, o.signal, what);
+    const r = yield* take(this.i32, STATE, this.me, this.registry, o.deadline, blocking, what, abortable);
     return this.#settle(r, o.onOwnerDied);
   }
 
@@ -243,14 +278,8 @@ export abstract class OwnedLock implements Shareable, ConditionLock {
   abstract [kReleaseSave](): number;
 
   /** @internal */
-  async [kRestore](saved: number): Promise<void> {
-    await this[kTake](undefined);
-    this.restored(saved);
-  }
-
-  /** @internal */
-  [kRestoreSync](saved: number): void {
-    this[kTakeSync](undefined);
+  *[kRestore](saved: number, blocking: boolean): WaitRoutine<void> {
+    yield* this.#acquire(FOREVER, blocking, `${this.kindName} (Condition.wait)`, false);
     this.restored(saved);
   }
 

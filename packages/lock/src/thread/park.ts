@@ -9,6 +9,8 @@
  * blocked thread, this thread's own workers.
  */
 
+import { probeChildren } from './registry.js';
+
 /** Longest single park; bounds how late a waiter notices a dead holder. */
 export const WAIT_SLICE_MS = 100;
 
@@ -97,4 +99,70 @@ export function parkAsync(
       resolve(v);
     });
   });
+}
+
+/** One park a wait routine asks for: sleep while `i32[index] === value`, at most `timeout` ms. */
+export interface Park {
+  readonly i32: Int32Array;
+  readonly index: number;
+  readonly value: number;
+  readonly timeout: number;
+  /** False for parks that must complete whatever the signal says (re-taking a lock before returning). */
+  readonly abortable?: boolean;
+}
+
+/**
+ * A wait written once for both flavours: a generator that yields the parks it
+ * needs and receives each one's result. {@link blockOn} runs it blocking the
+ * thread, {@link waitOn} without blocking the event loop. An abort is thrown
+ * into the routine at the park it interrupted, so its `finally` and `catch`
+ * blocks clean up exactly as they would for any other error.
+ */
+export type WaitRoutine<T> = Generator<Park, T, ParkResult>;
+
+/**
+ * Runs a wait routine blocking this thread. The signal is checked before each
+ * abortable park (nothing can abort a thread while it is blocked); a park that
+ * times out also probes this thread's workers, whose 'exit' events cannot run
+ * while it blocks.
+ */
+export function blockOn<T>(routine: WaitRoutine<T>, signal?: AbortSignal): T {
+  let step = routine.next();
+  while (!step.done) {
+    const park = step.value;
+    let result: ParkResult;
+    try {
+      if (park.abortable !== false) signal?.throwIfAborted();
+      result = parkSync(park.i32, park.index, park.value, park.timeout);
+    } catch (err) {
+      step = routine.throw(err);
+      continue;
+    }
+    if (result === 'timed-out') probeChildren();
+    step = routine.next(result);
+  }
+  return step.value;
+}
+
+/** Runs a wait routine without blocking the event loop; an abort rejects the park it interrupts. */
+export async function waitOn<T>(routine: WaitRoutine<T>, signal?: AbortSignal): Promise<T> {
+  let step = routine.next();
+  while (!step.done) {
+    const park = step.value;
+    let result: ParkResult;
+    try {
+      result = await parkAsync(
+        park.i32,
+        park.index,
+        park.value,
+        park.timeout,
+        park.abortable === false ? undefined : signal,
+      );
+    } catch (err) {
+      step = routine.throw(err);
+      continue;
+    }
+    step = routine.next(result);
+  }
+  return step.value;
 }

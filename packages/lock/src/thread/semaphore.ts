@@ -13,11 +13,18 @@ import {
   type Takeable,
   withHold,
 } from '../core/guard.js';
-import { type AcquireOptions, NO_WAIT, type OwnerDiedHandler, resolveAcquire } from '../core/options.js';
+import {
+  type AcquireOptions,
+  checkInt,
+  NO_WAIT,
+  type OwnerDiedHandler,
+  type Resolved,
+  resolveAcquire,
+} from '../core/options.js';
 import { reportOwnerDied } from '../core/owner-died.js';
 import { attachData, expectParam, open, type Placement, storedParam } from './layout.js';
-import { parkAsync, parkSync } from './park.js';
-import { type OwnerRegistry, probeChildren } from './registry.js';
+import { blockOn, type WaitRoutine, waitOn } from './park.js';
+import type { OwnerRegistry } from './registry.js';
 
 const VALUE = 2;
 /** Waiters that may be parked on VALUE: a release only notifies when some are. */
@@ -49,10 +56,7 @@ export interface SemaphoreOptions extends Placement {
 }
 
 function checkCount(n: unknown, what: string, min: number): number {
-  if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > 0x3fffffff) {
-    throw new RangeError(`${what} must be an integer from ${min} to ${0x3fffffff}, got ${String(n)}`);
-  }
-  return n;
+  return checkInt(n, what, min, 0x3fffffff);
 }
 
 /**
@@ -155,6 +159,18 @@ export class Semaphore implements Shareable, Takeable {
   async [kTake](options: AcquireOptions | undefined): Promise<number> {
     const o = resolveAcquire(options, `${this.#kind}.acquire`);
     o.signal?.throwIfAborted();
+    return waitOn(this.#acquire(o), o.signal);
+  }
+
+  /** @internal */
+  [kTakeSync](options: AcquireOptions | undefined): number {
+    const o = resolveAcquire(options, `${this.#kind}.acquireSync`);
+    o.signal?.throwIfAborted();
+    return blockOn(this.#acquire(o), o.signal);
+  }
+
+  /** The one acquire routine behind both flavours. */
+  *#acquire(o: Resolved): WaitRoutine<number> {
     this.#claimRow();
     const i32 = this.#i32;
     for (;;) {
@@ -166,31 +182,10 @@ export class Semaphore implements Shareable, Takeable {
       if (left <= 0) return FAILED;
       Atomics.add(i32, WAITERS, 1);
       try {
-        if (Atomics.load(i32, VALUE) <= 0) await parkAsync(i32, VALUE, 0, left, o.signal);
+        if (Atomics.load(i32, VALUE) <= 0) yield { i32, index: VALUE, value: 0, timeout: left };
       } finally {
         Atomics.sub(i32, WAITERS, 1);
       }
-    }
-  }
-
-  /** @internal */
-  [kTakeSync](options: AcquireOptions | undefined): number {
-    const o = resolveAcquire(options, `${this.#kind}.acquireSync`);
-    o.signal?.throwIfAborted();
-    this.#claimRow();
-    const i32 = this.#i32;
-    for (;;) {
-      const r = this.#tryTake();
-      if (r !== FAILED) return this.#settle(r, o.onOwnerDied);
-      if (this.#recoverDead() > 0) continue;
-      if (o.deadline === NO_WAIT) return FAILED;
-      o.signal?.throwIfAborted();
-      const left = o.deadline - performance.now();
-      if (left <= 0) return FAILED;
-      Atomics.add(i32, WAITERS, 1);
-      const woke = Atomics.load(i32, VALUE) <= 0 ? parkSync(i32, VALUE, 0, left) : 'not-equal';
-      Atomics.sub(i32, WAITERS, 1);
-      if (woke === 'timed-out') probeChildren();
     }
   }
 
@@ -305,22 +300,20 @@ export class Semaphore implements Shareable, Takeable {
 
   /** Takes `n` permits off the rows: this thread's first, then anyone's. */
   #uncount(n: number): void {
-    const i32 = this.#i32;
     let left = n;
-    const rows = this.#row >= 0 ? [this.#row] : [];
-    for (let i = 0; i < this.#maxHolders; i++) if (i !== this.#row) rows.push(i);
-    for (const i of rows) {
-      const at = ROWS + i * 2 + 1;
-      for (;;) {
-        const c = Atomics.load(i32, at);
-        if (c <= 0) break;
-        const take = Math.min(c, left);
-        if (Atomics.compareExchange(i32, at, c, c - take) === c) {
-          left -= take;
-          break;
-        }
-      }
-      if (left === 0) return;
+    if (this.#row >= 0) left = this.#uncountRow(this.#row, left);
+    for (let i = 0; i < this.#maxHolders && left > 0; i++)
+      if (i !== this.#row) left = this.#uncountRow(i, left);
+  }
+
+  /** Takes up to `n` permits off one row; returns how many are left to take. */
+  #uncountRow(row: number, n: number): number {
+    const at = ROWS + row * 2 + 1;
+    for (;;) {
+      const c = Atomics.load(this.#i32, at);
+      if (c <= 0) return n;
+      const take = Math.min(c, n);
+      if (Atomics.compareExchange(this.#i32, at, c, c - take) === c) return n - take;
     }
   }
 
