@@ -1,10 +1,11 @@
 export { type ChildExit, type SpawnChildOptions, spawnChild, spawnProcess, TrackedChild } from './child.js';
+export * from './contracts/codec.js';
+export * from './contracts/lock.js';
+export * from './contracts/pipe.js';
+export * from './contracts/queue.js';
 export { fixture } from './fixture.js';
 export { collectLeaks, type LeakBaseline, takeBaseline } from './leaks.js';
 export { activeResourceCounts, liveResourceReport } from './report.js';
 export { tempDir } from './temp.js';
 export { type EventuallyOptions, eventually, sleep, WatchdogTimeoutError, within } from './time.js';
 export { startWorker, TrackedWorker } from './worker.js';
-export * from './contracts/codec.js';
-export * from './contracts/queue.js';
-export * from './contracts/lock.js';

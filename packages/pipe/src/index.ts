@@ -1,3 +1,5 @@
+// Handing ends to other threads and processes: re-exported so `@conc/pipe` alone is enough.
+export { attach, share } from '@conc/serialize';
 export { type BytesLike, Connection, type RecvOptions } from './core/connection.js';
 export type { WaitOptions } from './core/deadline.js';
 export {

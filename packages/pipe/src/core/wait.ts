@@ -16,7 +16,7 @@ import { checkTimeout, type WaitOptions } from './deadline.js';
  * for (const conn of await wait([a, b, c], 1000)) console.log(await conn.recv());
  * ```
  */
-export async function wait<C extends Connection<never>>(
+export async function wait<C extends Connection<unknown>>(
   connections: Iterable<C>,
   timeout?: number | WaitOptions,
 ): Promise<C[]> {

@@ -1,5 +1,5 @@
 import { newRendezvousPair } from './rendezvous.js';
-import { SocketConnection, type SocketConnectionOptions } from './socket-connection.js';
+import { linkPipeEnds, SocketConnection, type SocketConnectionOptions } from './socket-connection.js';
 
 /**
  * A pipe whose ends may live in different processes: two socket connections
@@ -10,9 +10,9 @@ export function processPipe<T>(
   duplex: boolean,
   options: SocketConnectionOptions,
 ): [SocketConnection<T>, SocketConnection<T>] {
-  const [a, b] = newRendezvousPair();
-  return [
-    new SocketConnection<T>({ rendezvous: a }, true, duplex, options),
-    new SocketConnection<T>({ rendezvous: b }, duplex, true, options),
-  ];
+  const [ra, rb] = newRendezvousPair();
+  const a = new SocketConnection<T>({ rendezvous: ra }, true, duplex, options);
+  const b = new SocketConnection<T>({ rendezvous: rb }, duplex, true, options);
+  linkPipeEnds(a, b);
+  return [a, b];
 }

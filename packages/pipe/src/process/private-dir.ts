@@ -2,8 +2,8 @@
  * Private directories for unix sockets: mode 0700, owned by this user,
  * removed on close and, failing that, when the process exits.
  */
-import { rmSync } from 'node:fs';
-import { lstat, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { lstat, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -30,23 +30,29 @@ export function freshPrivateDir(): Promise<string> {
   return mkdtemp(join(tmpdir(), 'conc-pipe-'));
 }
 
+/** A fresh private directory, made synchronously (for `Pipe()`, which returns at once). */
+export function freshPrivateDirSync(): string {
+  return mkdtempSync(join(tmpdir(), 'conc-pipe-'));
+}
+
 /**
- * Creates `dir` with mode 0700, or checks that an existing one is a real
- * directory (not a link), owned by this user and closed to others: a
- * directory someone else prepared is refused.
+ * Whether `dir` exists as a private directory of this user: a real directory
+ * (not a link), owned by this user, closed to others. False when it is gone;
+ * throws for a directory someone else prepared.
  */
-export async function ensurePrivateDir(dir: string): Promise<void> {
+export async function isPrivateDir(dir: string): Promise<boolean> {
+  let st: Awaited<ReturnType<typeof lstat>>;
   try {
-    await mkdir(dir, { mode: 0o700 });
-    return;
+    st = await lstat(dir);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw err;
   }
-  const st = await lstat(dir);
   const uid = process.getuid?.();
   if (!st.isDirectory() || (uid !== undefined && st.uid !== uid) || (st.mode & 0o077) !== 0) {
     throw new Error(`refusing ${dir}: not a private directory of this user (mode 0700)`);
   }
+  return true;
 }
 
 /** Removes `dir` and what is in it, ignoring a directory already gone. */

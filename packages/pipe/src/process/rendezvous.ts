@@ -2,30 +2,31 @@
  * How the two ends of `Pipe({ scope: 'process' })` find each other, in
  * whichever processes they end up in.
  *
- * `Pipe()` only picks a private directory path and a random 32-byte secret;
- * nothing exists yet, so either end can still be handed to another process as
- * a JSON-safe token. On first use, an end creates the directory (0700) and
- * tries to listen on `pipe.sock` inside it. Exactly one end wins the bind; the
- * other gets EADDRINUSE and connects. The two authenticate each other with
+ * `Pipe()` only makes a private directory (0700) and a random 32-byte secret;
+ * no socket exists yet, so either end can still be handed to another process
+ * as a JSON-safe token. On first use, an end tries to listen on `pipe.sock`
+ * in that directory. Exactly one end wins the bind; the other gets EADDRINUSE
+ * and connects. The two authenticate each other with
  * the authkey handshake, each end proving its identity (the secret plus its
  * end number), so an end attached twice is refused. The listening end then
  * closes its listener and removes the directory: what remains is one
  * connected socket, with no process in between.
  *
  * An end closed before the pair connected leaves a `closed` marker, so the
- * other end fails with `ConnectionClosedError` instead of waiting forever.
+ * other end fails with `ConnectionClosedError` instead of waiting forever; an
+ * end that finds the directory gone (the pair already met, or both ends were
+ * closed) fails the same way, so a token attached twice is refused too.
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { connect, createServer, type Server, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { TokenError } from '@conc/serialize';
 import { ConnectionClosedError } from '../errors.js';
 import { answerChallenge, deliverChallenge } from './handshake.js';
 import { handshake } from './handshake-io.js';
-import { ensurePrivateDir, forgetOnExit, removeDir, removeOnExit } from './private-dir.js';
+import { forgetOnExit, freshPrivateDirSync, isPrivateDir, removeDir, removeOnExit } from './private-dir.js';
 
 /** How long a pair's handshake may take. */
 const PAIR_HANDSHAKE_MS = 10_000;
@@ -112,7 +113,9 @@ export class Rendezvous {
     return this.#end === 0 ? 1 : 0;
   }
 
+  /** This end as token data: it may now be used from another process, which may outlive this one. */
   toData(): RendezvousData {
+    forgetOnExit(this.#dir);
     return { dir: this.#dir, secret: Buffer.from(this.#secret).toString('base64'), end: this.#end };
   }
 
@@ -134,13 +137,19 @@ export class Rendezvous {
     return new ConnectionClosedError('the other end of the pipe was closed before the two ends connected');
   }
 
+  #gone(): ConnectionClosedError {
+    return new ConnectionClosedError(
+      'this pipe end cannot connect: its pair already connected, or both ends were closed (was one end attached twice?)',
+    );
+  }
+
   #checkCancelled(): void {
     if (this.#cancelled) throw new ConnectionClosedError('the connection is closed');
   }
 
   /** Meets the other end: listens or dials, authenticates, and returns the connected socket. */
   async connect(): Promise<Connected> {
-    await ensurePrivateDir(this.#dir);
+    if (!(await isPrivateDir(this.#dir))) throw this.#gone();
     this.#checkCancelled();
     if (existsSync(this.#tombstone)) {
       await removeDir(this.#dir);
@@ -150,7 +159,10 @@ export class Rendezvous {
     try {
       server = await listenOn(this.#socketPath);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') return this.#dial();
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'EADDRINUSE') return this.#dial();
+      // The directory vanished under us (libuv reports ENOENT as EACCES).
+      if ((code === 'EACCES' || code === 'ENOENT') && !(await isPrivateDir(this.#dir))) throw this.#gone();
       throw err;
     }
     this.#server = server;
@@ -200,9 +212,8 @@ export class Rendezvous {
           () => {
             socket.destroy();
             // A failed handshake is either a stranger (keep waiting) or the other end closing (give up).
-            if (existsSync(this.#tombstone)) {
-              void removeDir(this.#dir);
-              fail(this.#closedBeforeConnecting());
+            if (existsSync(this.#tombstone) && !settled) {
+              void removeDir(this.#dir).then(() => fail(this.#closedBeforeConnecting()));
             }
           },
         );
@@ -223,6 +234,7 @@ export class Rendezvous {
           await removeDir(this.#dir);
           throw this.#closedBeforeConnecting();
         }
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw this.#gone();
         // Bound but not yet listening: a moment's retry. Gone for good: give up.
         if (Date.now() > deadline) {
           throw new ConnectionClosedError(
@@ -281,16 +293,18 @@ export class Rendezvous {
     this.#dialing?.destroy();
     this.#stopListening();
     try {
-      await ensurePrivateDir(this.#dir);
+      if (!(await isPrivateDir(this.#dir))) return;
     } catch {
       return;
     }
-    if (existsSync(this.#tombstone)) {
-      // Both ends closed: nobody will come.
-      await removeDir(this.#dir);
+    try {
+      // Exclusive: of two ends closing at once, exactly one leaves the marker...
+      await writeFile(this.#tombstone, '', { flag: 'wx' });
+    } catch (err) {
+      // ...and the other, finding it, knows nobody will come: it removes the directory.
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') await removeDir(this.#dir);
       return;
     }
-    await writeFile(this.#tombstone, '');
     // Wake the other end if it is already listening, so it reads the marker now.
     if (existsSync(this.#socketPath)) {
       await dialOnce(this.#socketPath).then(
@@ -303,7 +317,9 @@ export class Rendezvous {
 
 /** The two rendezvous of a new process pipe. */
 export function newRendezvousPair(): [Rendezvous, Rendezvous] {
-  const dir = join(tmpdir(), `conc-pipe-${randomBytes(8).toString('hex')}`);
+  const dir = freshPrivateDirSync();
+  // Gone with this process unless an end is shared (then the other process may still need it).
+  removeOnExit(dir);
   const secret = randomBytes(32);
   return [new Rendezvous(dir, secret, 0), new Rendezvous(dir, secret, 1)];
 }
@@ -314,7 +330,7 @@ export function rendezvousFromData(data: Partial<RendezvousData>): Rendezvous {
   if (
     typeof dir !== 'string' ||
     !isAbsolute(dir) ||
-    !/^conc-pipe-[0-9a-f]+$/.test(dir.split(/[\\/]/).pop() ?? '')
+    !/^conc-pipe-[A-Za-z0-9]+$/.test(dir.split(/[\\/]/).pop() ?? '')
   ) {
     throw new TokenError('process pipe token: bad directory');
   }

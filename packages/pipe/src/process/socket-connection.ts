@@ -86,6 +86,15 @@ interface Outgoing {
   release?: () => void;
 }
 
+/** The other end of a process pipe, while both ends are in this process. */
+const siblings = new WeakMap<SocketConnection, SocketConnection>();
+
+/** @internal Links the two ends of a new process pipe (see `activate`). */
+export function linkPipeEnds(a: SocketConnection, b: SocketConnection): void {
+  siblings.set(a, b);
+  siblings.set(b, a);
+}
+
 /** @internal How a socket connection gets its socket. */
 export interface SocketSource {
   /** An established (and authenticated) socket, and bytes already read from it. */
@@ -190,7 +199,7 @@ export class SocketConnection<T = unknown> extends Connection<T> {
     this.#connecting = rendezvous.connect().then(
       ({ socket, leftover }) => {
         this.#rendezvous = undefined;
-        if (this.closed) {
+        if (this.closed && this.#waiting.length === 0) {
           socket.destroy();
           return;
         }
@@ -207,6 +216,9 @@ export class SocketConnection<T = unknown> extends Connection<T> {
         this.#closed.resolve();
       },
     );
+    // Both ends still here: they meet now (a send on one must not wait for a recv on the other).
+    const sibling = siblings.get(this);
+    if (sibling && !sibling.#shared && !sibling.closed) sibling.activate();
   }
 
   #adopt(socket: Socket, leftover: Uint8Array | undefined): void {
@@ -371,6 +383,12 @@ export class SocketConnection<T = unknown> extends Connection<T> {
           cause: error,
         });
         out.done.reject(this.#sendError);
+      } else if (socket.destroyed) {
+        // Node calls back without an error for a write cut short by the socket's destruction
+        // (a peer that died mid-write): the bytes cannot be known to have left.
+        out.done.reject(
+          this.#sendError ?? new ConnectionClosedError('the connection closed during the send'),
+        );
       } else {
         out.done.resolve();
       }
@@ -436,11 +454,16 @@ export class SocketConnection<T = unknown> extends Connection<T> {
     if (this.#shared) return;
     const rendezvous = this.#rendezvous;
     if (rendezvous) {
-      // Not connected yet: give up meeting the peer (it is told), fail what waits to be sent.
-      this.#shutdown(this.closedError(), this.closedError());
-      await rendezvous.close();
+      this.#flush();
+      if (this.#waiting.length === 0 || !this.#connecting) {
+        // Not connected and nothing to deliver: give up meeting the peer (it is told).
+        this.#shutdown(this.closedError(), this.closedError());
+        await rendezvous.close();
+        await this.#connecting;
+        return;
+      }
+      // Sends wait for the peer: deliver them first, then close as usual.
       await this.#connecting;
-      return;
     }
     this.#flush();
     const socket = this.#socket;
@@ -469,7 +492,7 @@ export class SocketConnection<T = unknown> extends Connection<T> {
     if (this.closed) throw new TypeError('share: this connection is closed');
     if (!rendezvous || this.#connecting) {
       throw new TypeError(
-        'share: only an unused end of Pipe({ scope: "process" }) can be shared; this connection is already connected',
+        'share: only an end of Pipe({ scope: "process" }) can be shared, before either end is used in this process',
       );
     }
     this.#shared = true;
