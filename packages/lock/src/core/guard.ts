@@ -63,10 +63,12 @@ export class LockGuard implements Disposable, AsyncDisposable {
     release();
   }
 
+  /** Releases at the end of a `using` scope. */
   [Symbol.dispose](): void {
     this.release();
   }
 
+  /** Releases at the end of an `await using` scope. */
   async [Symbol.asyncDispose](): Promise<void> {
     this.release();
   }

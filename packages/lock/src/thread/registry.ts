@@ -250,7 +250,20 @@ function stoppedNow(worker: Worker): boolean {
   }
 }
 
-/** A registry as the primitives use it. */
+/**
+ * The owner registry as primitives use it: this thread's owner tag, and
+ * whether the thread behind a tag is alive. For packages building their own
+ * shared-memory primitives (store `me` as the owner; a waiter that finds
+ * `isAlive(owner)` false may take over).
+ *
+ * @example
+ * ```ts
+ * const registry = OwnerRegistry.home();
+ * if (Atomics.compareExchange(word, 0, 0, registry.me) !== 0 && !registry.isAlive(Atomics.load(word, 0))) {
+ *   // the holder died: take over
+ * }
+ * ```
+ */
 export class OwnerRegistry {
   readonly #r: RegistryRecord;
 
@@ -279,10 +292,12 @@ export class OwnerRegistry {
     return r ? new OwnerRegistry(r) : undefined;
   }
 
+  /** Random id of the registry, stored in each primitive's header. */
   get id(): number {
     return this.#r.id;
   }
 
+  /** The shared memory of the registry (what tokens carry). */
   get buffer(): SharedArrayBuffer {
     return this.#r.buffer;
   }
