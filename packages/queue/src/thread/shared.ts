@@ -200,6 +200,24 @@ export class Shared {
   }
 
   /**
+   * Runs `fn` as one critical section: retried if the lock was taken over
+   * mid-way, rolled back and rethrown if it throws. (The hot paths inline this
+   * pattern rather than pay for a closure.)
+   */
+  run<R>(fn: (a: Int32Array) => R): R {
+    for (;;) {
+      this.acquire();
+      try {
+        const r = fn(this.i32);
+        this.commit();
+        return r;
+      } catch (err) {
+        if (!this.fail(err)) throw err;
+      }
+    }
+  }
+
+  /**
    * Ends a section that threw: after a takeover there is nothing to undo (the
    * new holder did it) and the caller retries; after any other error the
    * section is rolled back, the lock released, and the error rethrown.

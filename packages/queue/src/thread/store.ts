@@ -186,24 +186,12 @@ export class Store {
 
   /** Reserves an unlinked block for a large item (filled outside the lock); returns it or FULL/SHUT_DOWN/AGAIN. */
   reserve(len: number, keyLen: number): number {
-    const s = this.s;
-    for (;;) {
-      s.acquire();
-      try {
-        const a = s.i32;
-        let r: number;
-        if (a[H.STATE] !== 0) r = SHUT_DOWN;
-        else if (this.maxsize > 0 && a[H.COUNT]! >= this.maxsize) r = FULL;
-        else {
-          this.drain(DRAIN_SOME);
-          r = this.allocItem(len, keyLen);
-        }
-        s.commit();
-        return r;
-      } catch (err) {
-        if (!s.fail(err)) throw err;
-      }
-    }
+    return this.s.run((a) => {
+      if (a[H.STATE] !== 0) return SHUT_DOWN;
+      if (this.maxsize > 0 && a[H.COUNT]! >= this.maxsize) return FULL;
+      this.drain(DRAIN_SOME);
+      return this.allocItem(len, keyLen);
+    });
   }
 
   /** Copies a large item into its reserved block, outside the lock. */
@@ -220,41 +208,21 @@ export class Store {
 
   /** Links a filled reserved block. Returns 0, FULL (block kept) or SHUT_DOWN (block freed). */
   commitReserved(b: number): number {
-    const s = this.s;
-    for (;;) {
-      s.acquire();
-      try {
-        const a = s.i32;
-        let r = 0;
-        if (a[H.STATE] !== 0) {
-          this.freeItem(b);
-          r = SHUT_DOWN;
-        } else if (this.maxsize > 0 && a[H.COUNT]! >= this.maxsize) r = FULL;
-        else {
-          this.link(b);
-          this.counted(1);
-        }
-        s.commit();
-        return r;
-      } catch (err) {
-        if (!s.fail(err)) throw err;
+    return this.s.run((a) => {
+      if (a[H.STATE] !== 0) {
+        this.freeItem(b);
+        return SHUT_DOWN;
       }
-    }
+      if (this.maxsize > 0 && a[H.COUNT]! >= this.maxsize) return FULL;
+      this.link(b);
+      this.counted(1);
+      return 0;
+    });
   }
 
   /** Gives back a reserved block that will not be linked (the put gave up). */
   discardReserved(b: number): void {
-    const s = this.s;
-    for (;;) {
-      s.acquire();
-      try {
-        this.freeItem(b);
-        s.commit();
-        return;
-      } catch (err) {
-        if (!s.fail(err)) throw err;
-      }
-    }
+    this.s.run(() => this.freeItem(b));
   }
 
   private allocItem(len: number, keyLen: number): number {
@@ -419,69 +387,40 @@ export class Store {
 
   /** Marks `n` tasks done; returns the unfinished count left, or TASK_DONE_TOO_OFTEN (nothing changed). */
   taskDone(n: number): number {
-    const s = this.s;
-    for (;;) {
-      s.acquire();
-      try {
-        const a = s.i32;
-        const u = a[H.UNFINISHED]!;
-        let r = TASK_DONE_TOO_OFTEN;
-        if (u >= n) {
-          s.w(H.UNFINISHED, u - n);
-          r = u - n;
-        }
-        s.commit();
-        return r;
-      } catch (err) {
-        if (!s.fail(err)) throw err;
-      }
-    }
+    return this.s.run((a) => {
+      const u = a[H.UNFINISHED]!;
+      if (u < n) return TASK_DONE_TOO_OFTEN;
+      this.s.w(H.UNFINISHED, u - n);
+      return u - n;
+    });
   }
 
   /** Unfinished tasks, read under the lock (a consistent value, not a racy snapshot). */
   unfinished(): number {
-    const s = this.s;
-    for (;;) {
-      s.acquire();
-      try {
-        const u = s.i32[H.UNFINISHED]!;
-        s.commit();
-        return u;
-      } catch (err) {
-        if (!s.fail(err)) throw err;
-      }
-    }
+    return this.s.run((a) => a[H.UNFINISHED]!);
   }
 
   /** Shuts the queue down; `immediate` also drops every item, counting each as done. */
   shutdown(immediate: boolean): void {
     const s = this.s;
+    const state = immediate ? 2 : 1;
+    // Dropping items goes in batches that fit a section's undo log.
     for (let more = true; more; ) {
-      s.acquire();
-      try {
-        const a = s.i32;
-        const state = immediate ? 2 : 1;
+      more = s.run((a) => {
         if (a[H.STATE]! < state) s.w(H.STATE, state);
-        more = false;
-        if (immediate) {
-          let n = 0;
-          while (s.logRoom() > LOG_HEAP + LOG_FREE + 16) {
-            const b = this.order.pop(s);
-            if (b === 0) break;
-            this.freeItem(b);
-            n++;
-          }
-          if (n > 0) {
-            s.w(H.COUNT, a[H.COUNT]! - n);
-            if (this.tasks) s.w(H.UNFINISHED, Math.max(0, a[H.UNFINISHED]! - n));
-            more = a[H.FIRST] !== 0;
-          }
+        if (!immediate) return false;
+        let n = 0;
+        while (s.logRoom() > LOG_HEAP + LOG_FREE + 16) {
+          const b = this.order.pop(s);
+          if (b === 0) break;
+          this.freeItem(b);
+          n++;
         }
-        s.commit();
-      } catch (err) {
-        if (!s.fail(err)) throw err;
-        more = true;
-      }
+        if (n === 0) return false;
+        s.w(H.COUNT, a[H.COUNT]! - n);
+        if (this.tasks) s.w(H.UNFINISHED, Math.max(0, a[H.UNFINISHED]! - n));
+        return a[H.FIRST] !== 0;
+      });
     }
   }
 
