@@ -393,6 +393,51 @@ export function lockContract(tier: string, factory: LockContractFactory): void {
       });
     });
 
+    describe('model', () => {
+      it(`random acquire/release sequences on a Lock and an RLock agree with a model (${runs} runs)`, async () => {
+        type Model = { reentrant: boolean; holds: number };
+        type Real = { lock: ContractLock };
+        class TryAcquire implements fc.AsyncCommand<Model, Real> {
+          check = () => true;
+          async run(m: Model, r: Real) {
+            const expected = m.holds === 0 || m.reentrant;
+            expect(await r.lock.acquire({ blocking: false })).toBe(expected);
+            if (expected) m.holds++;
+            expect(await r.lock.locked()).toBe(m.holds > 0);
+          }
+          toString = () => 'acquire({ blocking: false })';
+        }
+        class Release implements fc.AsyncCommand<Model, Real> {
+          check = () => true;
+          async run(m: Model, r: Real) {
+            if (m.holds === 0) {
+              expect((await failure(() => r.lock.release())).code).toBe(NOT_OWNED);
+            } else {
+              await r.lock.release();
+              m.holds--;
+            }
+            expect(await r.lock.locked()).toBe(m.holds > 0);
+          }
+          toString = () => 'release()';
+        }
+        await fc.assert(
+          fc.asyncProperty(
+            fc.boolean(),
+            fc.commands([fc.constant(new TryAcquire()), fc.constant(new Release())], { maxCommands: 30 }),
+            async (reentrant, cmds) => {
+              const lock = await (reentrant ? factory.createRLock() : factory.createLock());
+              try {
+                await fc.asyncModelRun(() => ({ model: { reentrant, holds: 0 }, real: { lock } }), cmds);
+              } finally {
+                await factory.destroy?.(lock);
+              }
+            },
+          ),
+          { numRuns: runs },
+        );
+      });
+    });
+
     describe('Semaphore', () => {
       test('counts permits; release(n) wakes up to n waiters', async (made) => {
         const s = await make(made, factory.createSemaphore(2));

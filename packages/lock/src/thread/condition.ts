@@ -59,6 +59,12 @@ function checkCapacity(n: unknown): number {
  * Whatever happens to the wait (notified, timeout, abort), the lock is held
  * again when `wait()` settles.
  *
+ * Notified waiters are woken when the notifying thread releases the lock
+ * (through this condition or its `lock` object), so they do not wake only to
+ * find the lock still held. Released through another object of the same lock
+ * in that thread, they wake at their next check instead, within 100 ms.
+ * Waiters in worker threads and async tasks may mix freely.
+ *
  * @example
  * ```ts
  * const cond = new Condition(new Lock());
@@ -197,7 +203,13 @@ export class Condition implements Shareable {
     } catch (error) {
       failure = { error };
     }
-    yield* this.lock[kRestore](saved, blocking);
+    try {
+      yield* this.lock[kRestore](saved, blocking);
+    } catch (err) {
+      // Only an owner-died handler that throws gets here: the lock went back abandoned.
+      Atomics.store(i32, at + S_STATE, FREE);
+      throw err;
+    }
     return this.#finish(at, notified, failure);
   }
 
