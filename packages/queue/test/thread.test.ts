@@ -243,7 +243,7 @@ describe('memory', () => {
           { maxLength: 80 },
         ),
         (kind, ops) => {
-          const capacityBytes = 512 * 1024;
+          const capacityBytes = 512 * 1024 + 5; // not a multiple of 8 on purpose
           const q =
             kind === 'fifo'
               ? new Queue<[number, Uint8Array]>({ capacityBytes })

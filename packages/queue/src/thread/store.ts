@@ -76,14 +76,15 @@ export class Store {
   }
 
   static create(init: StoreInit): Store {
-    const initial = Math.min(init.capacity, Math.max(ARENA_START + 4096, init.initial));
-    const sab = new SharedArrayBuffer(initial, { maxByteLength: init.capacity });
+    const capacity = init.capacity & ~7; // blocks are 8-byte multiples, up to the very end
+    const initial = Math.min(capacity, Math.max(ARENA_START + 4096, init.initial)) & ~7;
+    const sab = new SharedArrayBuffer(initial, { maxByteLength: capacity });
     const a = new Int32Array(sab);
     a[H.MAGIC] = MAGIC;
     a[H.KIND] = (LAYOUT_VERSION << 8) | init.kind;
     a[H.MAXSIZE] = init.maxsize;
-    a[H.CAPACITY] = init.capacity;
-    initArena(a, ARENA_START, initial & ~7);
+    a[H.CAPACITY] = capacity;
+    initArena(a, ARENA_START, initial);
     return new Store(sab);
   }
 
