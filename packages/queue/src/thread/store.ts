@@ -122,11 +122,6 @@ export class Store {
     return Atomics.load(this.s.i32, H.STATE);
   }
 
-  /** Block size for an item. */
-  sizeFor(len: number, keyLen: number): number {
-    return align8(this.header + keyLen + len);
-  }
-
   // ---- put ------------------------------------------------------------------
 
   /**
