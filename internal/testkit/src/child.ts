@@ -136,13 +136,20 @@ export function spawnChild(
 ): TrackedChild {
   const path = pathOf(module);
   const { ipc = true, env, cwd, execArgv = [] } = options;
-  const child = fork(path, args, {
-    stdio: ipc ? ['pipe', 'pipe', 'pipe', 'ipc'] : ['pipe', 'pipe', 'pipe'],
-    env: { ...process.env, ...env },
-    cwd,
-    execArgv,
-    serialization: 'advanced',
-  });
+  // fork() insists on an IPC channel; without one the child is a plain `node` process.
+  const child = ipc
+    ? fork(path, args, {
+        stdio: ['pipe', 'pipe', 'pipe', 'ipc'],
+        env: { ...process.env, ...env },
+        cwd,
+        execArgv,
+        serialization: 'advanced',
+      })
+    : spawn(process.execPath, [...execArgv, path, ...args], {
+        stdio: ['pipe', 'pipe', 'pipe'],
+        env: { ...process.env, ...env },
+        cwd,
+      });
   return new TrackedChild(path.split('/').slice(-2).join('/'), child);
 }
 

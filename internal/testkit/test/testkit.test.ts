@@ -72,6 +72,12 @@ describe('spawnChild', () => {
     expect((await c.exited).signal).toBe('SIGKILL');
   });
 
+  it('runs a child without IPC when asked', async () => {
+    const c = spawnChild(fixture(import.meta.url, 'plain-child.mjs'), ['fail'], { ipc: false });
+    expect(await within(c.exited, 10_000, 'plain child')).toEqual({ code: 4, signal: null });
+    expect(c.stdout()).toContain('no ipc: undefined');
+  });
+
   it('runs other programs too (python3)', async () => {
     const p = spawnProcess('python3', ['-c', 'print(6 * 7)']);
     expect(await within(p.exited, 10_000, 'python')).toEqual({ code: 0, signal: null });
