@@ -15,11 +15,11 @@ import type { Socket } from 'node:net';
 import {
   type Codec,
   type CodecName,
+  codecTag,
   DEFAULT_MAX_FRAME_SIZE,
   decodeMessage,
-  encodeFrame,
-  encodeMessageFrame,
   FrameDecoder,
+  FrameTooLargeError,
   getCodec,
   registerKind,
   resolveCodec,
@@ -30,6 +30,7 @@ import { Connection } from '../core/connection.js';
 import { type Deferred, deferred } from '../core/deadline.js';
 import { ConnectionClosedError } from '../errors.js';
 import type { Address } from './address.js';
+import { Batch } from './gather.js';
 import type { Rendezvous, RendezvousData } from './rendezvous.js';
 import { rendezvousFromData } from './rendezvous.js';
 
@@ -39,10 +40,6 @@ export const PROCESS_CONNECTION_KIND = 'pipe.process.Connection';
 /** Unread bytes past which the socket stops reading until the application catches up. */
 const HIGH_WATER = 8 * 1024 * 1024;
 const LOW_WATER = HIGH_WATER / 2;
-/** Frames up to this size are copied together; bigger ones are written in place. */
-const COPY_LIMIT = 16 * 1024;
-/** A batch up to this size is written as one gathered buffer. */
-const GATHER_LIMIT = 64 * 1024;
 /** How long a closing connection waits for the peer's end of stream before cutting the socket. */
 const CLOSE_LINGER_MS = 2000;
 
@@ -79,8 +76,7 @@ export function resolveMaxMessageSize(size: number | undefined): number {
 }
 
 interface Outgoing {
-  chunks: Uint8Array[];
-  bytes: number;
+  batch: Batch;
   done: Deferred<void>;
   /** Keeps the process alive while the batch waits for its socket. */
   release?: () => void;
@@ -114,6 +110,8 @@ export interface SocketSource {
  */
 export class SocketConnection<T = unknown> extends Connection<T> {
   readonly #codec: Codec;
+  /** The envelope tag of the codec, written before each encoded value. */
+  readonly #tag: number;
   readonly #maxMessageSize: number;
   #decoder: FrameDecoder;
   #socket: Socket | undefined;
@@ -148,6 +146,7 @@ export class SocketConnection<T = unknown> extends Connection<T> {
   ) {
     super(readable, writable);
     this.#codec = resolveCodec(options.codec);
+    this.#tag = codecTag(this.#codec);
     this.#maxMessageSize = resolveMaxMessageSize(options.maxMessageSize);
     this.#decoder = new FrameDecoder({ maxFrameSize: this.#maxMessageSize });
     if (source.socket) this.#adopt(source.socket, source.leftover);
@@ -320,40 +319,34 @@ export class SocketConnection<T = unknown> extends Connection<T> {
   /** @internal */
   protected override sendValue(value: T): Promise<void> {
     if (this.#sendError) return Promise.reject(this.#sendError);
-    let chunks: Uint8Array[];
+    let payload: Uint8Array;
     try {
-      chunks = encodeMessageFrame(value, { codec: this.#codec, maxFrameSize: this.#maxMessageSize });
+      payload = this.#codec.encode(value);
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.#enqueue(chunks);
+    return this.#enqueue(payload, this.#tag);
   }
 
   /** @internal */
   protected override sendRaw(bytes: Uint8Array): Promise<void> {
-    if (this.#sendError) return Promise.reject(this.#sendError);
-    let chunks: Uint8Array[];
-    try {
-      chunks = encodeFrame(bytes, { maxFrameSize: this.#maxMessageSize });
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    return this.#enqueue(chunks);
+    return this.#enqueue(bytes, -1);
   }
 
-  #enqueue(chunks: Uint8Array[]): Promise<void> {
+  #enqueue(payload: Uint8Array, tag: number): Promise<void> {
+    if (this.#sendError) return Promise.reject(this.#sendError);
+    const size = Batch.frameSize(payload, tag);
+    if (size > this.#maxMessageSize)
+      return Promise.reject(new FrameTooLargeError(size, this.#maxMessageSize));
     let out = this.#out;
     if (!out) {
-      out = { chunks: [], bytes: 0, done: deferred<void>() };
+      out = { batch: new Batch(), done: deferred<void>() };
       // A send nobody awaits must not become an unhandled rejection; awaiting callers still see it.
       out.done.promise.catch(noop);
       this.#out = out;
       queueMicrotask(() => this.#flush());
     }
-    for (const chunk of chunks) {
-      out.chunks.push(chunk);
-      out.bytes += chunk.byteLength;
-    }
+    out.batch.add(payload, tag);
     return out.done.promise;
   }
 
@@ -393,35 +386,15 @@ export class SocketConnection<T = unknown> extends Connection<T> {
         out.done.resolve();
       }
     };
-    const { chunks } = out;
-    if (out.bytes <= GATHER_LIMIT) {
-      socket.write(chunks.length === 1 ? (chunks[0] as Uint8Array) : Buffer.concat(chunks, out.bytes), done);
+    const chunks = out.batch.chunks();
+    if (chunks.length === 1) {
+      socket.write(chunks[0] as Uint8Array, done);
       return;
     }
-    // Small frames are gathered into shared buffers, big ones go as they are: one writev for all.
-    const writes: Uint8Array[] = [];
-    let run: Uint8Array[] = [];
-    let runBytes = 0;
-    const endRun = () => {
-      if (run.length === 0) return;
-      writes.push(run.length === 1 ? (run[0] as Uint8Array) : Buffer.concat(run, runBytes));
-      run = [];
-      runBytes = 0;
-    };
-    for (const chunk of chunks) {
-      if (chunk.byteLength > COPY_LIMIT) {
-        endRun();
-        writes.push(chunk);
-      } else {
-        run.push(chunk);
-        runBytes += chunk.byteLength;
-      }
-    }
-    endRun();
     socket.cork();
-    const last = writes.length - 1;
+    const last = chunks.length - 1;
     // Callbacks run in order: the last write's settles the batch.
-    for (let i = 0; i <= last; i++) socket.write(writes[i] as Uint8Array, i === last ? done : undefined);
+    for (let i = 0; i <= last; i++) socket.write(chunks[i] as Uint8Array, i === last ? done : undefined);
     socket.uncork();
   }
 
