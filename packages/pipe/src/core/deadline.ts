@@ -10,9 +10,14 @@ export interface WaitOptions {
    * Give up after this many milliseconds. `undefined` or `Infinity` waits
    * without a time limit; `0` only looks at what is already there.
    * @default undefined
+   * @example { timeout: 500 }
    */
   timeout?: number;
-  /** Cancels the wait; the call rejects with `signal.reason`. */
+  /**
+   * Cancels the wait; the call rejects with `signal.reason`.
+   * @default undefined
+   * @example AbortSignal.timeout(1000)
+   */
   signal?: AbortSignal;
 }
 

@@ -61,7 +61,12 @@ export interface RpcPeerOptions {
    * @default false
    */
   keepAlive?: boolean;
-  /** Told of what cannot be reported to a caller: a failed notification handler, a protocol error. */
+  /**
+   * Told of what cannot be reported to a caller: a failed notification
+   * handler, a protocol error.
+   * @default undefined (ignored)
+   * @example (err) => console.error(err)
+   */
   onError?: (error: Error) => void;
 }
 

@@ -35,11 +35,13 @@ export interface ClientOptions extends SocketConnectionOptions {
   authkey?: Uint8Array | string;
   /** Connecting and authenticating must finish within this many milliseconds. @default 10000 */
   timeout?: number;
-  /** Cancels connecting; the call rejects with `signal.reason`. */
+  /** Cancels connecting; the call rejects with `signal.reason`. @default undefined */
   signal?: AbortSignal;
   /**
    * Connect over TLS (TCP addresses only): `true` for defaults, or `node:tls`
    * connect options (`ca`, `servername`, `cert`, `key`...).
+   * @default false
+   * @example { ca: readFileSync('cert.pem') }
    */
   tls?: ConnectionOptions | boolean;
   /** The HMAC digest our challenge asks for. @default 'sha256' */

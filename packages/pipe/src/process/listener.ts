@@ -48,6 +48,7 @@ export interface ListenerOptions extends SocketConnectionOptions {
    * Every client must prove it knows this key (CPython's HMAC challenge,
    * mutual) before anything it sends is decoded. Without one, clients are not
    * authenticated (only allowed on unix sockets and loopback TCP).
+   * @default undefined (no authentication)
    * @example randomBytes(32)
    */
   authkey?: Uint8Array | string;
@@ -56,6 +57,8 @@ export interface ListenerOptions extends SocketConnectionOptions {
   /**
    * Serve TCP over TLS with these `node:tls` server options (`key`, `cert`,
    * `ca`, `requestCert`...). The authkey handshake then runs inside TLS.
+   * @default undefined (plain TCP)
+   * @example { key: readFileSync('key.pem'), cert: readFileSync('cert.pem') }
    */
   tls?: TlsOptions;
   /** A client must finish the handshake within this many milliseconds. @default 5000 */
@@ -64,7 +67,12 @@ export interface ListenerOptions extends SocketConnectionOptions {
   maxPendingHandshakes?: number;
   /** The HMAC digest our challenges ask for (Python 3.11 clients answer with MD5 regardless). @default 'sha256' */
   digest?: DigestName;
-  /** Told of every client refused (failed authentication, handshake deadline, TLS error) and of server errors. */
+  /**
+   * Told of every client refused (failed authentication, handshake deadline,
+   * TLS error) and of server errors; they never reach `accept()`.
+   * @default undefined (ignored)
+   * @example (err) => logger.warn(err.message)
+   */
   onError?: (error: Error) => void;
 }
 
