@@ -10,6 +10,16 @@ export function checkInput(codec: string, bytes: unknown): asserts bytes is Uint
   }
 }
 
+/** Refuses a `decodePrefix` length that is not a whole number within the bytes. */
+export function checkLength(codec: string, bytes: unknown, length: unknown): asserts bytes is Uint8Array {
+  checkInput(codec, bytes);
+  if (!Number.isInteger(length) || (length as number) < 0 || (length as number) > bytes.length) {
+    throw new DeserializationError(
+      `${codec} codec: decodePrefix length ${String(length)} is not within the ${bytes.length} bytes given`,
+    );
+  }
+}
+
 /**
  * The input as a Buffer: msgpackr then decodes `bin` fields as Buffers
  * whatever the caller passed. No copy, except for bytes in shared memory:

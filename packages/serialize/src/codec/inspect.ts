@@ -38,6 +38,12 @@ export const Found = {
   Map: 1,
   Shared: 2,
   Cycle: 4,
+  /**
+   * The same object may be reached twice (a shared reference or a cycle), or
+   * the walk could not tell: an encoder that keeps shared references must
+   * track them. Clear: every object in the value is reached exactly once.
+   */
+  Repeat: 8,
 } as const;
 
 /** The rules of one codec. */
@@ -80,6 +86,25 @@ function bigintOk(p: Profile, v: bigint): boolean {
 
 let budget = 0;
 let found = 0;
+/** Objects the fast walk reached: the first one alone, then all of them in {@link seen}. */
+let objects = 0;
+let firstObject: object | undefined;
+const seen = new Set<object>();
+
+/** Notes an object the fast walk reached, flagging {@link Found.Repeat} when it was reached before. */
+function track(o: object): void {
+  if (objects === 0) {
+    firstObject = o;
+    objects = 1;
+    return;
+  }
+  if (objects === 1) {
+    seen.add(firstObject as object);
+    objects = 2;
+  }
+  if (seen.has(o)) found |= Found.Repeat;
+  else seen.add(o);
+}
 
 /**
  * The fast walk: returns the {@link Found} flags, or -1 when the {@link Inspector}
@@ -104,6 +129,7 @@ function fast(v: unknown, p: Profile, depth: number): boolean {
   }
   if (v === null) return true;
   if (depth > FAST_DEPTH || --budget < 0) return false;
+  if ((found & Found.Repeat) === 0) track(v);
   const proto = Object.getPrototypeOf(v);
   if (proto === Object.prototype || proto === null) return fastKeys(v as Record<string, unknown>, p, depth);
   if (Array.isArray(v)) {
@@ -127,6 +153,8 @@ function fast(v: unknown, p: Profile, depth: number): boolean {
       found |= Found.Shared;
       return true;
     case Kind.Error:
+      // Its other own fields travel too, unwalked: they might repeat an object.
+      found |= Found.Repeat;
       return !Object.hasOwn(v, 'cause') || fast((v as Error).cause, p, depth + 1);
     default:
       // toJSON and refusals: the Inspector decides.
@@ -155,8 +183,13 @@ export function scan(value: unknown, p: Profile): number {
     if (fast(value, p, 0)) return found;
   } catch {
     // A getter threw, or the stack ran out: the Inspector finds where and says so.
+  } finally {
+    if (objects > 1) seen.clear();
+    objects = 0;
+    firstObject = undefined;
   }
-  return new Inspector(p).run(value);
+  // The careful walk does not vouch for single references (toJSON() may return shared objects).
+  return new Inspector(p).run(value) | Found.Repeat;
 }
 
 /** Explains a failure the codec itself raised: throws SerializationError naming the path. */

@@ -11,7 +11,7 @@
 
 import { SerializationError } from '../errors.js';
 import { isShareable } from '../share.js';
-import { asBuffer, decodeFailure } from './input.js';
+import { asBuffer, checkLength, decodeFailure } from './input.js';
 import { describe, explain, Found, Kind, type Profile, scan } from './inspect.js';
 import { installExtensions, markStructured } from './msgpack-ext.js';
 import { Packr, RESERVE_START_SPACE, Unpackr } from './msgpackr.js';
@@ -100,10 +100,17 @@ const common = {
 } as const;
 
 const fastPacker = new Packr({ ...common, useRecords: false });
+/**
+ * For values the pre-walk saw reach every object once: the same bytes as
+ * {@link fastPacker} (structured clone only adds back-references), without its
+ * per-message reference Map.
+ */
+const flatPacker = new Packr({ ...common, structuredClone: false, useRecords: false });
 const recordsPacker = new Packr({ ...common, useRecords: true });
 const fastUnpacker = new Unpackr({ ...common, useRecords: false, mapsAsObjects: true });
 const recordsUnpacker = new Unpackr({ ...common, useRecords: true, mapsAsObjects: false });
 markStructured(fastPacker);
+markStructured(flatPacker);
 markStructured(recordsPacker);
 
 /**
@@ -130,7 +137,7 @@ export const msgpackCodec: Codec = {
     const found = scan(value, profile);
     if ((found & (Found.Map | Found.Cycle)) === 0) {
       try {
-        return fastPacker.pack(value);
+        return ((found & Found.Repeat) === 0 ? flatPacker : fastPacker).pack(value);
       } catch {
         // Also what an object of more than 65,535 keys does here; records have no such limit.
       }
@@ -150,6 +157,20 @@ export const msgpackCodec: Codec = {
       return fastUnpacker.unpack(input);
     } catch (err) {
       throw decodeFailure('msgpack', bytes, err);
+    }
+  },
+  decodePrefix(bytes: Uint8Array, length: number): unknown {
+    checkLength('msgpack', bytes, length);
+    // A Buffer reused across calls keeps the DataView msgpackr caches on it.
+    const input = Buffer.isBuffer(bytes) && !(bytes.buffer instanceof SharedArrayBuffer) ? bytes : undefined;
+    if (input === undefined) return msgpackCodec.decode(bytes.subarray(0, length));
+    try {
+      if (length > 0 && input[0] === RECORDS_MARK)
+        return recordsUnpacker.unpack(input, { start: 1, end: length });
+      // msgpackr reads a zero end as "to the end of the buffer".
+      return length === 0 ? fastUnpacker.unpack(input.subarray(0, 0)) : fastUnpacker.unpack(input, length);
+    } catch (err) {
+      throw decodeFailure('msgpack', input.subarray(0, length), err);
     }
   },
 };

@@ -22,6 +22,14 @@ export interface Codec {
    * alias `bytes`.
    */
   decode(bytes: Uint8Array): unknown;
+  /**
+   * Optional fast path of {@link Codec.decode} for callers that decode out of
+   * one private buffer they reuse: decodes `bytes[0, length)` exactly as
+   * `decode(bytes.subarray(0, length))` would (same value, same errors) without
+   * making that view. `bytes` must not change during the call. Callers fall
+   * back to `decode` when a codec lacks it.
+   */
+  decodePrefix?(bytes: Uint8Array, length: number): unknown;
 }
 
 /** Names of the built-in codecs. */
