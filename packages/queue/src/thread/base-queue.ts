@@ -23,7 +23,8 @@ import { INLINE_MAX, SHUT_DOWN, type Store } from './store.js';
 import { NOT_EMPTY, NOT_FULL, waitAsync, waitSync } from './wait.js';
 
 const RESOLVED: Promise<void> = Promise.resolve();
-const SCRATCH_MAX = 64 * 1024;
+/** Largest private copy-out buffer kept per queue handle (larger items get a buffer of their own). */
+const SCRATCH_MAX = 256 * 1024;
 
 let storeOf: (q: object) => Store;
 
@@ -227,7 +228,13 @@ export abstract class BaseQueue<T> {
         if (len > this.#scratch.length && len <= SCRATCH_MAX) {
           this.#scratch = Buffer.allocUnsafeSlow(Math.min(SCRATCH_MAX, 2 ** Math.ceil(Math.log2(len))));
         }
-        const value = this.#codec.decode(store.read(b, this.#scratch)) as T;
+        const codec = this.#codec;
+        const scratch = this.#scratch;
+        const value = (
+          codec.decodePrefix !== undefined && len <= scratch.length
+            ? codec.decodePrefix(scratch, store.copyOut(b, scratch))
+            : codec.decode(store.read(b, scratch))
+        ) as T;
         if (into) into.push(value);
         else first = value;
       }
