@@ -18,6 +18,7 @@ import {
   LOG_HEAP,
   LOG_LINK_PLAIN,
   MAGIC,
+  MIN_SPLIT,
   PLAIN_HEADER,
   PRIORITY_HEADER,
 } from './layout.js';
@@ -145,7 +146,6 @@ export class Store {
         let added = 0;
         if (a[H.STATE] !== 0) status = SHUT_DOWN;
         else {
-          this.drain(DRAIN_SOME + to - from);
           const count = a[H.COUNT]!;
           for (; i < to; i++) {
             if (this.maxsize > 0 && count + added >= this.maxsize) {
@@ -170,6 +170,8 @@ export class Store {
             added++;
           }
           if (added > 0) this.counted(added);
+          // Released blocks this put did not reuse are freed a few at a time.
+          this.drain(DRAIN_SOME);
         }
         s.commit();
         this.status = status;
@@ -224,6 +226,14 @@ export class Store {
   private allocItem(len: number, keyLen: number): number {
     const s = this.s;
     const size = align8(this.header + keyLen + len);
+    const r = this.reuse(size);
+    if (r !== 0) {
+      // Still allocated and counted in USED: only the item words change.
+      const w = r >> 2;
+      s.w(w + I.LEN, len);
+      if (this.kind === Kind.PRIORITY) s.w(w + I.RANK_KEY, keyLen << 8);
+      return r;
+    }
     let b = alloc(s, size);
     if (b === 0) {
       // Free what consumers handed back, as much as this section's log allows, then try again.
@@ -238,6 +248,27 @@ export class Store {
     if (this.kind === Kind.PRIORITY) s.w(w + I.RANK_KEY, keyLen << 8);
     s.w(H.USED, s.i32[H.USED]! + blockSize(s.i32, b));
     return b;
+  }
+
+  /**
+   * Takes the next released block as it is when it is the size the allocator
+   * would hand out (at least `size`, too little over to split): no free and no
+   * allocation. Returns it, or 0.
+   */
+  private reuse(size: number): number {
+    const s = this.s;
+    const a = s.i32;
+    let d = a[H.DRAIN]!;
+    if (d === 0) {
+      if (Atomics.load(a, H.RELEASED) === 0) return 0;
+      s.check();
+      d = Atomics.exchange(a, H.RELEASED, 0);
+      a[H.DRAIN] = d;
+    }
+    const have = blockSize(a, d);
+    if (have < size || have - size >= MIN_SPLIT) return 0;
+    s.w(H.DRAIN, a[(d >> 2) + I.LINK]!);
+    return d;
   }
 
   private fill(b: number, bytes: Uint8Array, key: Uint8Array | undefined): void {
@@ -295,9 +326,12 @@ export class Store {
             if (b === 0) break;
             taken[n++] = b;
           }
-          s.w(H.COUNT, a[H.COUNT]! - n);
+          const left = a[H.COUNT]! - n;
+          s.w(H.COUNT, left);
           if (s.crashAt !== undefined) s.maybeCrash('get.section');
-          this.drain(DRAIN_SOME + n);
+          // While items remain, puts reuse released blocks as they are (a put frees the ones it cannot
+          // use, as does an emptied queue); blocks a put already passed over are freed here too.
+          if (left === 0 || a[H.DRAIN] !== 0) this.drain(DRAIN_SOME + n);
           r = n;
         }
         s.commit();
