@@ -35,6 +35,17 @@ const SLICE_MS = 25;
 /** Lock held without progress for this long (counted while the waiter runs) → its holder is taken for dead. */
 export const STALE_MS = 750;
 
+/** After the first spins, how long a thread keeps spinning on a held lock before it parks, in ms. */
+const LOCK_SPIN_MS = Number(process.env.CONC_QUEUE_LOCK_SPIN_US ?? 20) / 1000;
+
+/** Spins until the lock word leaves `held` (true) or the clock passes `until` (false). */
+function spinLock(a: Int32Array, held: number, until: number): boolean {
+  for (;;) {
+    for (let k = 0; k < 64; k++) if (Atomics.load(a, H.LOCK) !== held) return true;
+    if (performance.now() >= until) return false;
+  }
+}
+
 /** Thrown inside a section whose lock was taken over: the section was rolled back; retry it. */
 export const USURPED: unique symbol = Symbol('conc.queue.usurped');
 
@@ -153,6 +164,9 @@ export class Shared {
         }
       }
       last = now;
+      // Sections never wait, so a holder that runs frees the lock within a microsecond or so:
+      // spin a little longer before paying for a sleep (and the holder for a wake-up call).
+      if (spinLock(a, v, now + LOCK_SPIN_MS)) continue;
       Atomics.add(a, H.LOCK_WAITERS, 1);
       Atomics.wait(a, H.LOCK, v, SLICE_MS);
       Atomics.sub(a, H.LOCK_WAITERS, 1);
