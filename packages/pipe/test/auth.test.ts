@@ -207,6 +207,58 @@ describe('Listener and Client authentication', () => {
     }
   });
 
+  it('a client that sends and closes right behind its last handshake message loses nothing', async () => {
+    const key = 'k';
+    const listener = await Listener.listen({ authkey: key });
+    try {
+      const socket = connect({ path: listener.address as string });
+      socket.on('error', () => {});
+      let buf = Buffer.alloc(0);
+      const frames: Buffer[] = [];
+      const waiters: Array<() => void> = [];
+      socket.on('data', (c: Buffer) => {
+        buf = Buffer.concat([buf, c]);
+        while (buf.length >= 4 && buf.length >= 4 + buf.readInt32BE(0)) {
+          frames.push(buf.subarray(4, 4 + buf.readInt32BE(0)));
+          buf = buf.subarray(4 + buf.readInt32BE(0));
+          waiters.shift()?.();
+        }
+      });
+      const next = async () => {
+        if (frames.length === 0) await new Promise<void>((r) => waiters.push(r));
+        return frames.shift() as Buffer;
+      };
+      const frame = (b: Buffer) => Buffer.concat([Buffer.from([0, 0, 0, b.length]), b]);
+      const challenge = (await next()).subarray(11);
+      socket.write(
+        frame(Buffer.concat([Buffer.from('{sha256}'), createHmac('sha256', key).update(challenge).digest()])),
+      );
+      expect((await next()).toString()).toBe('#WELCOME#');
+      const ours = Buffer.concat([Buffer.from('{sha256}'), Buffer.alloc(40, 9)]);
+      socket.write(frame(Buffer.concat([Buffer.from('#CHALLENGE#'), ours])));
+      const answer = await next();
+      expect(answer.subarray(8).equals(createHmac('sha256', key).update(ours).digest())).toBe(true);
+      // WELCOME, two messages and the end of stream, all in one write.
+      socket.end(
+        Buffer.concat([
+          frame(Buffer.from('#WELCOME#')),
+          frame(Buffer.from('one')),
+          frame(Buffer.from('two')),
+        ]),
+      );
+      const conn = await listener.accept({ timeout: 10_000 });
+      expect(Buffer.from(await conn.recvBytes()).toString()).toBe('one');
+      expect(Buffer.from(await conn.recvBytes()).toString()).toBe('two');
+      expect((await rejectionOf(within(conn.recvBytes(), 10_000, 'end of stream'))).code).toBe(
+        'ERR_CONC_CONNECTION_CLOSED',
+      );
+      await conn.close();
+      socket.destroy();
+    } finally {
+      await listener.close();
+    }
+  });
+
   it('sends a fresh random challenge on every connection', async () => {
     const listener = await Listener.listen({ authkey: 'k' });
     try {

@@ -21,7 +21,7 @@ pipeContract('thread', {
   remoteEcho: async () => {
     const [conn, theirs] = Pipe();
     const token = share(theirs);
-    const w = startWorker(fixture(import.meta.url, 'echo-bytes-thread.mjs'), {
+    const w = startWorker(fixture(import.meta.url, 'echo.mjs'), {
       workerData: { conn: token },
       transferList: transferablesOf(token),
     });
@@ -44,7 +44,7 @@ pipeContract('process', {
   },
   remoteEcho: async () => {
     const [conn, theirs] = Pipe({ scope: 'process' });
-    const child = spawnChild(fixture(import.meta.url, 'echo-process.mjs'), [JSON.stringify(share(theirs))]);
+    const child = spawnChild(fixture(import.meta.url, 'echo.mjs'), [JSON.stringify(share(theirs))]);
     return {
       conn,
       kill: async () => void (await child.kill('SIGKILL')),
@@ -67,8 +67,8 @@ for (const transport of ['unix', 'tcp'] as const) {
     remoteEcho: async () => {
       const listener = await listen();
       const child = spawnChild(
-        fixture(import.meta.url, 'echo-client.mjs'),
-        [JSON.stringify(listener.address)],
+        fixture(import.meta.url, 'echo.mjs'),
+        ['client', JSON.stringify(listener.address)],
         {
           env: { CONC_TEST_AUTHKEY: authkey },
         },

@@ -33,6 +33,18 @@ describe('process pipe: ends in other processes', () => {
     expect((await child.exited).code).toBe(0);
   });
 
+  it('a pipe end sent inside a message through another pipe is rebuilt on the other side', async () => {
+    const [mine, theirs] = Pipe({ scope: 'process' });
+    await using child = spawnChild(pipeEnd, ['reply-on', JSON.stringify(share(theirs))]);
+    const [back, reply] = Pipe<string>({ scope: 'process' });
+    // The unused end travels as a token in the message and is attached by the codec on arrival.
+    await mine.send({ reply });
+    expect(reply.closed).toBe(true);
+    expect(await within(back.recv(), 15_000, 'reply')).toBe(`hello from ${child.pid}`);
+    expect((await child.exited).code).toBe(0);
+    await Promise.all([mine.close(), back.close()]);
+  });
+
   it('meets in a private 0700 directory that is gone once the ends are connected', async () => {
     const [a, b] = Pipe({ scope: 'process' });
     const token = share(b);

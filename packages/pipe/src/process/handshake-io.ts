@@ -70,6 +70,7 @@ export class SocketHandshake implements HandshakeIO {
     if (buf.byteLength < 4) return undefined;
     const size = new DataView(buf.buffer, buf.byteOffset, 4).getInt32(0);
     if (size < 0 || size > MAX_HANDSHAKE_MESSAGE) {
+      if (this.#error) return undefined;
       this.#fail(
         new AuthenticationError(
           `handshake message too long or malformed (declared ${size < 0 ? 'a 64-bit length' : `${size} bytes`}; at most ${MAX_HANDSHAKE_MESSAGE})`,
@@ -94,7 +95,7 @@ export class SocketHandshake implements HandshakeIO {
   }
 
   read(): Promise<Uint8Array> {
-    if (this.#error) return Promise.reject(this.#error);
+    // A message that arrived before the peer closed is still read.
     const frame = this.#next();
     if (frame !== undefined) return Promise.resolve(frame);
     if (this.#error) return Promise.reject(this.#error);
@@ -104,7 +105,7 @@ export class SocketHandshake implements HandshakeIO {
   }
 
   write(message: Uint8Array): void {
-    if (this.#error || this.#socket.destroyed) return;
+    if (this.#socket.destroyed || !this.#socket.writable) return;
     const frame = Buffer.allocUnsafe(4 + message.byteLength);
     frame.writeInt32BE(message.byteLength, 0);
     frame.set(message, 4);

@@ -2,10 +2,7 @@
  * The process tier: a connection over a stream socket (unix domain socket,
  * TCP or TLS) framed as CPython's `multiprocessing.connection` frames it.
  *
- * Writing: frames sent in the same tick are gathered and written with one
- * `writev` (small ones copied into one buffer, big ones passed as they are),
- * which is what makes many small sends cheap; a batch's promise resolves in
- * the write callback, once the bytes are with the operating system. Reading:
+ * Writing is `SocketWriter`'s (one `writev` per tick's messages). Reading:
  * every chunk goes through a `FrameDecoder` (any chunking; a malformed or
  * over-limit length closes this connection with `ProtocolError` /
  * `FrameTooLargeError`). Past a high-water mark of unread bytes the socket is
@@ -19,7 +16,6 @@ import {
   DEFAULT_MAX_FRAME_SIZE,
   decodeMessage,
   FrameDecoder,
-  FrameTooLargeError,
   getCodec,
   registerKind,
   resolveCodec,
@@ -27,12 +23,12 @@ import {
   TokenError,
 } from '@conc/serialize';
 import { Connection } from '../core/connection.js';
-import { type Deferred, deferred } from '../core/deadline.js';
+import { deferred } from '../core/deadline.js';
 import { ConnectionClosedError } from '../errors.js';
 import type { Address } from './address.js';
-import { Batch } from './gather.js';
 import type { Rendezvous, RendezvousData } from './rendezvous.js';
 import { rendezvousFromData } from './rendezvous.js';
+import { SocketWriter } from './writer.js';
 
 /** The `share()` kind of an unconnected process pipe end. */
 export const PROCESS_CONNECTION_KIND = 'pipe.process.Connection';
@@ -42,8 +38,6 @@ const HIGH_WATER = 8 * 1024 * 1024;
 const LOW_WATER = HIGH_WATER / 2;
 /** How long a closing connection waits for the peer's end of stream before cutting the socket. */
 const CLOSE_LINGER_MS = 2000;
-
-const noop = () => {};
 
 /** Codec and size options of socket connections (pipes, `Listener`, `Client`). */
 export interface SocketConnectionOptions {
@@ -73,13 +67,6 @@ export function resolveMaxMessageSize(size: number | undefined): number {
     throw new RangeError(`maxMessageSize must be a positive integer of bytes (got ${String(size)})`);
   }
   return size;
-}
-
-interface Outgoing {
-  batch: Batch;
-  done: Deferred<void>;
-  /** Keeps the process alive while the batch waits for its socket. */
-  release?: () => void;
 }
 
 /** The other end of a process pipe, while both ends are in this process. */
@@ -118,11 +105,7 @@ export class SocketConnection<T = unknown> extends Connection<T> {
   #rendezvous: Rendezvous | undefined;
   #connecting: Promise<void> | undefined;
   #shared = false;
-  /** Batches sent before the socket exists (a pipe end still connecting). */
-  #waiting: Outgoing[] = [];
-  #out: Outgoing | undefined;
-  /** Set once sends can no longer succeed. */
-  #sendError: Error | undefined;
+  readonly #writer: SocketWriter;
   #unread = 0;
   #paused = false;
   #ref = false;
@@ -149,6 +132,7 @@ export class SocketConnection<T = unknown> extends Connection<T> {
     this.#tag = codecTag(this.#codec);
     this.#maxMessageSize = resolveMaxMessageSize(options.maxMessageSize);
     this.#decoder = new FrameDecoder({ maxFrameSize: this.#maxMessageSize });
+    this.#writer = new SocketWriter(this.keepAlive, this.#maxMessageSize);
     if (source.socket) this.#adopt(source.socket, source.leftover);
     else if (source.rendezvous) this.#rendezvous = source.rendezvous;
     else throw new TypeError('SocketConnection: no socket and no rendezvous');
@@ -198,14 +182,11 @@ export class SocketConnection<T = unknown> extends Connection<T> {
     this.#connecting = rendezvous.connect().then(
       ({ socket, leftover }) => {
         this.#rendezvous = undefined;
-        if (this.closed && this.#waiting.length === 0) {
+        if (this.closed && !this.#writer.waiting) {
           socket.destroy();
           return;
         }
         this.#adopt(socket, leftover);
-        const waiting = this.#waiting;
-        this.#waiting = [];
-        for (const out of waiting) this.#write(out);
       },
       (error: unknown) => {
         this.#rendezvous = undefined;
@@ -231,27 +212,36 @@ export class SocketConnection<T = unknown> extends Connection<T> {
       const reason = new ConnectionClosedError(`the connection failed: ${error.message}`, { cause: error });
       this.#shutdown(reason, reason);
     });
-    socket.on('end', () => {
-      const partial = this.#decoder.buffered > 0;
-      const reason = new ConnectionClosedError(
-        partial
-          ? 'the peer closed the connection in the middle of a message'
-          : 'the peer closed the connection',
-      );
-      this.#shutdown(reason, new ConnectionClosedError('the peer closed the connection'));
-    });
-    socket.on('close', () => {
-      this.#shutdown(
-        new ConnectionClosedError('the connection is closed'),
-        new ConnectionClosedError('the connection is closed'),
-      );
-      this.#closed.resolve();
-    });
+    socket.on('end', () => this.#onEnd());
+    socket.on('close', () => this.#onClose());
     socket.on('data', (chunk: Uint8Array) => this.#receive(chunk));
     if (leftover && leftover.byteLength > 0) this.#receive(leftover);
+    // A peer may send its last messages and close right behind its handshake: the end of
+    // stream (even the close) can have happened before this connection took the socket over.
+    if (socket.readableEnded) this.#onEnd();
+    if (socket.destroyed) this.#onClose();
+    this.#writer.attach(socket);
     if (this.#ref) socket.ref();
     else socket.unref();
     socket.resume();
+  }
+
+  #onEnd(): void {
+    const partial = this.#decoder.buffered > 0;
+    const reason = new ConnectionClosedError(
+      partial
+        ? 'the peer closed the connection in the middle of a message'
+        : 'the peer closed the connection',
+    );
+    this.#shutdown(reason, new ConnectionClosedError('the peer closed the connection'));
+  }
+
+  #onClose(): void {
+    this.#shutdown(
+      new ConnectionClosedError('the connection is closed'),
+      new ConnectionClosedError('the connection is closed'),
+    );
+    this.#closed.resolve();
   }
 
   #receive(chunk: Uint8Array): void {
@@ -292,17 +282,10 @@ export class SocketConnection<T = unknown> extends Connection<T> {
     }
   }
 
-  /** Ends receiving with `receiveReason` and sending with `sendReason`; fails unsent batches. */
+  /** Ends receiving with `receiveReason` and sending with `sendReason`. */
   #shutdown(receiveReason: Error, sendReason: Error): void {
     this.inbox.end(receiveReason);
-    this.#sendError ??= sendReason;
-    const pending = [...this.#waiting, ...(this.#out ? [this.#out] : [])];
-    this.#waiting = [];
-    this.#out = undefined;
-    for (const out of pending) {
-      out.release?.();
-      out.done.reject(this.#sendError);
-    }
+    this.#writer.fail(sendReason);
   }
 
   /** @internal */
@@ -318,84 +301,20 @@ export class SocketConnection<T = unknown> extends Connection<T> {
 
   /** @internal */
   protected override sendValue(value: T): Promise<void> {
-    if (this.#sendError) return Promise.reject(this.#sendError);
+    const error = this.#writer.error;
+    if (error) return Promise.reject(error);
     let payload: Uint8Array;
     try {
       payload = this.#codec.encode(value);
-    } catch (error) {
-      return Promise.reject(error);
+    } catch (err) {
+      return Promise.reject(err);
     }
-    return this.#enqueue(payload, this.#tag);
+    return this.#writer.enqueue(payload, this.#tag);
   }
 
   /** @internal */
   protected override sendRaw(bytes: Uint8Array): Promise<void> {
-    return this.#enqueue(bytes, -1);
-  }
-
-  #enqueue(payload: Uint8Array, tag: number): Promise<void> {
-    if (this.#sendError) return Promise.reject(this.#sendError);
-    const size = Batch.frameSize(payload, tag);
-    if (size > this.#maxMessageSize)
-      return Promise.reject(new FrameTooLargeError(size, this.#maxMessageSize));
-    let out = this.#out;
-    if (!out) {
-      out = { batch: new Batch(), done: deferred<void>() };
-      // A send nobody awaits must not become an unhandled rejection; awaiting callers still see it.
-      out.done.promise.catch(noop);
-      this.#out = out;
-      queueMicrotask(() => this.#flush());
-    }
-    out.batch.add(payload, tag);
-    return out.done.promise;
-  }
-
-  #flush(): void {
-    const out = this.#out;
-    if (!out) return;
-    this.#out = undefined;
-    if (this.#socket) {
-      this.#write(out);
-    } else {
-      // Not connected yet (a pipe end meeting its peer): an awaited send must keep the process alive.
-      out.release = this.keepAlive.hold();
-      this.#waiting.push(out);
-    }
-  }
-
-  #write(out: Outgoing): void {
-    out.release?.();
-    const socket = this.#socket;
-    if (!socket || this.#sendError) {
-      out.done.reject(this.#sendError ?? new ConnectionClosedError('the connection is closed'));
-      return;
-    }
-    const done = (error?: Error | null) => {
-      if (error) {
-        this.#sendError ??= new ConnectionClosedError(`the connection failed: ${error.message}`, {
-          cause: error,
-        });
-        out.done.reject(this.#sendError);
-      } else if (socket.destroyed) {
-        // Node calls back without an error for a write cut short by the socket's destruction
-        // (a peer that died mid-write): the bytes cannot be known to have left.
-        out.done.reject(
-          this.#sendError ?? new ConnectionClosedError('the connection closed during the send'),
-        );
-      } else {
-        out.done.resolve();
-      }
-    };
-    const chunks = out.batch.chunks();
-    if (chunks.length === 1) {
-      socket.write(chunks[0] as Uint8Array, done);
-      return;
-    }
-    socket.cork();
-    const last = chunks.length - 1;
-    // Callbacks run in order: the last write's settles the batch.
-    for (let i = 0; i <= last; i++) socket.write(chunks[i] as Uint8Array, i === last ? done : undefined);
-    socket.uncork();
+    return this.#writer.enqueue(bytes, -1);
   }
 
   /** @internal */
@@ -427,8 +346,8 @@ export class SocketConnection<T = unknown> extends Connection<T> {
     if (this.#shared) return;
     const rendezvous = this.#rendezvous;
     if (rendezvous) {
-      this.#flush();
-      if (this.#waiting.length === 0 || !this.#connecting) {
+      this.#writer.flush();
+      if (!this.#writer.waiting || !this.#connecting) {
         // Not connected and nothing to deliver: give up meeting the peer (it is told).
         this.#shutdown(this.closedError(), this.closedError());
         await rendezvous.close();
@@ -438,7 +357,7 @@ export class SocketConnection<T = unknown> extends Connection<T> {
       // Sends wait for the peer: deliver them first, then close as usual.
       await this.#connecting;
     }
-    this.#flush();
+    this.#writer.flush();
     const socket = this.#socket;
     if (!socket || socket.destroyed) return;
     const release = this.keepAlive.hold();

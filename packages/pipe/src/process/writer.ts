@@ -1,0 +1,209 @@
+/**
+ * The sending half of a socket connection.
+ *
+ * Messages sent in the same tick form one batch, written with one `writev`:
+ * runs of small messages are laid out in a single buffer (4-byte big-endian
+ * length, the 2-byte conc envelope for values, the payload), big payloads go
+ * through uncopied behind their own header. No per-message allocation beyond
+ * the codec's own output: at hundreds of thousands of messages a second, a
+ * separate header buffer per message was the sender's largest cost. A batch's
+ * promise resolves in the write callback, once its bytes are with the
+ * operating system; batches sent before the socket exists (a pipe end still
+ * meeting its peer) wait, holding the process alive.
+ */
+import type { Socket } from 'node:net';
+import { encodeFrameHeader, FrameTooLargeError, MESSAGE_HEADER_SIZE, MESSAGE_VERSION } from '@conc/serialize';
+import { type Deferred, deferred } from '../core/deadline.js';
+import type { KeepAlive } from '../core/keep-alive.js';
+import { ConnectionClosedError } from '../errors.js';
+
+/** Payloads up to this size are copied into the shared buffer; bigger ones are written in place. */
+const COPY_LIMIT = 16 * 1024;
+
+/** Messages waiting to be written: payloads, and each one's envelope codec tag (-1: raw bytes, no envelope). */
+export class Batch {
+  readonly payloads: Uint8Array[] = [];
+  readonly tags: number[] = [];
+
+  /** Size of the frame `payload` makes (envelope included, header excluded). */
+  static frameSize(payload: Uint8Array, tag: number): number {
+    return payload.byteLength + (tag >= 0 ? MESSAGE_HEADER_SIZE : 0);
+  }
+
+  add(payload: Uint8Array, tag: number): void {
+    this.payloads.push(payload);
+    this.tags.push(tag);
+  }
+
+  /** The chunks to write, in order. */
+  chunks(): Uint8Array[] {
+    const { payloads, tags } = this;
+    const chunks: Uint8Array[] = [];
+    let start = 0;
+    let runBytes = 0;
+    const endRun = (end: number) => {
+      if (runBytes === 0) return;
+      const buf = Buffer.allocUnsafe(runBytes);
+      let at = 0;
+      for (let i = start; i < end; i++) {
+        const payload = payloads[i] as Uint8Array;
+        const tag = tags[i] as number;
+        buf.writeInt32BE(Batch.frameSize(payload, tag), at);
+        at += 4;
+        if (tag >= 0) {
+          buf[at] = MESSAGE_VERSION;
+          buf[at + 1] = tag;
+          at += MESSAGE_HEADER_SIZE;
+        }
+        buf.set(payload, at);
+        at += payload.byteLength;
+      }
+      chunks.push(buf);
+      runBytes = 0;
+    };
+    for (let i = 0; i < payloads.length; i++) {
+      const payload = payloads[i] as Uint8Array;
+      const tag = tags[i] as number;
+      const size = Batch.frameSize(payload, tag);
+      if (payload.byteLength > COPY_LIMIT) {
+        endRun(i);
+        const header = encodeFrameHeader(size);
+        if (tag >= 0) {
+          const head = Buffer.allocUnsafe(header.byteLength + MESSAGE_HEADER_SIZE);
+          head.set(header, 0);
+          head[header.byteLength] = MESSAGE_VERSION;
+          head[header.byteLength + 1] = tag;
+          chunks.push(head);
+        } else {
+          chunks.push(header);
+        }
+        chunks.push(payload);
+      } else {
+        if (runBytes === 0) start = i;
+        runBytes += 4 + size;
+      }
+    }
+    endRun(payloads.length);
+    return chunks;
+  }
+}
+
+const noop = () => {};
+
+interface Outgoing {
+  batch: Batch;
+  done: Deferred<void>;
+  /** Keeps the process alive while the batch waits for its socket. */
+  release?: () => void;
+}
+
+/** Batches, writes, and fails what can no longer be sent. */
+export class SocketWriter {
+  readonly #keepAlive: KeepAlive;
+  readonly #maxFrameSize: number;
+  #socket: Socket | undefined;
+  #out: Outgoing | undefined;
+  #waiting: Outgoing[] = [];
+  #error: Error | undefined;
+
+  constructor(keepAlive: KeepAlive, maxFrameSize: number) {
+    this.#keepAlive = keepAlive;
+    this.#maxFrameSize = maxFrameSize;
+  }
+
+  /** Why sends fail, once they do. */
+  get error(): Error | undefined {
+    return this.#error;
+  }
+
+  /** True while batches wait for a socket. */
+  get waiting(): boolean {
+    return this.#waiting.length > 0 || (this.#out !== undefined && !this.#socket);
+  }
+
+  /**
+   * Queues one message (`tag`: its envelope codec tag, or -1 for raw bytes) and
+   * resolves with its batch.
+   */
+  enqueue(payload: Uint8Array, tag: number): Promise<void> {
+    if (this.#error) return Promise.reject(this.#error);
+    const size = Batch.frameSize(payload, tag);
+    if (size > this.#maxFrameSize) return Promise.reject(new FrameTooLargeError(size, this.#maxFrameSize));
+    let out = this.#out;
+    if (!out) {
+      out = { batch: new Batch(), done: deferred<void>() };
+      // A send nobody awaits must not become an unhandled rejection; awaiting callers still see it.
+      out.done.promise.catch(noop);
+      this.#out = out;
+      queueMicrotask(() => this.flush());
+    }
+    out.batch.add(payload, tag);
+    return out.done.promise;
+  }
+
+  /** Writes the current batch now (or parks it until there is a socket). */
+  flush(): void {
+    const out = this.#out;
+    if (!out) return;
+    this.#out = undefined;
+    if (this.#socket) {
+      this.#write(out);
+    } else {
+      out.release = this.#keepAlive.hold();
+      this.#waiting.push(out);
+    }
+  }
+
+  /** Gives the writer its socket and writes what was waiting for it. */
+  attach(socket: Socket): void {
+    this.#socket = socket;
+    const waiting = this.#waiting;
+    this.#waiting = [];
+    for (const out of waiting) this.#write(out);
+  }
+
+  /** Sends can no longer succeed: rejects the batches not yet written, and every later send. */
+  fail(error: Error): void {
+    this.#error ??= error;
+    const pending = [...this.#waiting, ...(this.#out ? [this.#out] : [])];
+    this.#waiting = [];
+    this.#out = undefined;
+    for (const out of pending) {
+      out.release?.();
+      out.done.reject(this.#error);
+    }
+  }
+
+  #write(out: Outgoing): void {
+    out.release?.();
+    const socket = this.#socket;
+    if (!socket || this.#error) {
+      out.done.reject(this.#error ?? new ConnectionClosedError('the connection is closed'));
+      return;
+    }
+    const done = (error?: Error | null) => {
+      if (error) {
+        this.#error ??= new ConnectionClosedError(`the connection failed: ${error.message}`, {
+          cause: error,
+        });
+        out.done.reject(this.#error);
+      } else if (socket.destroyed) {
+        // Node calls back without an error for a write cut short by the socket's destruction
+        // (a peer that died mid-write): the bytes cannot be known to have left.
+        out.done.reject(this.#error ?? new ConnectionClosedError('the connection closed during the send'));
+      } else {
+        out.done.resolve();
+      }
+    };
+    const chunks = out.batch.chunks();
+    if (chunks.length === 1) {
+      socket.write(chunks[0] as Uint8Array, done);
+      return;
+    }
+    socket.cork();
+    const last = chunks.length - 1;
+    // Callbacks run in order: the last write's settles the batch.
+    for (let i = 0; i <= last; i++) socket.write(chunks[i] as Uint8Array, i === last ? done : undefined);
+    socket.uncork();
+  }
+}
