@@ -14,7 +14,7 @@ import { isShareable } from '../share.js';
 import { asBuffer, checkLength, decodeFailure } from './input.js';
 import { describe, explain, Found, Kind, type Profile, scan } from './inspect.js';
 import { installExtensions, markStructured } from './msgpack-ext.js';
-import { Packr, RESERVE_START_SPACE, Unpackr } from './msgpackr.js';
+import { Packr, RESERVE_START_SPACE, REUSE_BUFFER_MODE, Unpackr } from './msgpackr.js';
 import { isRevivable } from './revive.js';
 import type { Codec } from './types.js';
 
@@ -149,6 +149,31 @@ export const msgpackCodec: Codec = {
     } catch (err) {
       return explain(value, profile, err);
     }
+  },
+  encodeRange(value: unknown, out: { bytes: Uint8Array; start: number; end: number }): void {
+    const found = scan(value, profile);
+    if ((found & (Found.Map | Found.Cycle | Found.Repeat)) === 0) {
+      let packed: (Uint8Array & { start: number; end: number }) | undefined;
+      try {
+        // The packer's whole buffer, with the message's bounds on it: no view made.
+        packed = flatPacker.pack(value, REUSE_BUFFER_MODE) as unknown as Uint8Array & {
+          start: number;
+          end: number;
+        };
+      } catch {
+        // As in encode: records (or the path-naming error) below.
+      }
+      if (packed !== undefined) {
+        out.bytes = packed;
+        out.start = packed.start;
+        out.end = packed.end;
+        return;
+      }
+    }
+    const bytes = msgpackCodec.encode(value);
+    out.bytes = bytes;
+    out.start = 0;
+    out.end = bytes.length;
   },
   decode(bytes: Uint8Array): unknown {
     const input = asBuffer('msgpack', bytes);

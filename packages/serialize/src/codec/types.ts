@@ -30,6 +30,15 @@ export interface Codec {
    * back to `decode` when a codec lacks it.
    */
   decodePrefix?(bytes: Uint8Array, length: number): unknown;
+  /**
+   * Optional fast path of {@link Codec.encode} for callers that copy the bytes
+   * out at once: encodes `value` (same bytes, same errors) and sets `out` to
+   * where they are, `out.bytes[out.start, out.end)`, possibly inside the
+   * codec's own buffer, without making a view of them. Copy them before the
+   * next call into the codec; never write to `out.bytes`. Callers fall back to
+   * `encode` when a codec lacks it.
+   */
+  encodeRange?(value: unknown, out: { bytes: Uint8Array; start: number; end: number }): void;
 }
 
 /** Names of the built-in codecs. */
