@@ -43,6 +43,12 @@ export abstract class BaseQueue<T> {
   #scratch: Buffer = Buffer.allocUnsafeSlow(256);
   readonly #one: Uint8Array[] = [new Uint8Array(0)];
   readonly #oneKey: (Uint8Array | undefined)[] = [undefined];
+  /** Where the codec's `encodeRange` leaves an item. */
+  readonly #range: { bytes: Uint8Array; start: number; end: number } = {
+    bytes: EMPTY_BYTES,
+    start: 0,
+    end: 0,
+  };
 
   static {
     storeOf = (q) => (q as BaseQueue<unknown>).#store;
@@ -105,7 +111,29 @@ export abstract class BaseQueue<T> {
 
   /** Encodes one item; puts it at once when it fits (the fast path), else returns a Putter to wait with. */
   #putFast(item: T): Putter | undefined {
-    const bytes = this.#codec.encode(item);
+    const codec = this.#codec;
+    if (codec.encodeRange !== undefined && this.#keyOf === undefined) {
+      // Straight from the codec's buffer into shared memory: no view, no copy of our own.
+      const r = this.#range;
+      codec.encodeRange(item, r);
+      const len = r.end - r.start;
+      if (len > this.#store.maxItem) throw new ItemTooLargeError(len, this.#store.maxItem);
+      if (len <= INLINE_MAX) {
+        const store = this.#store;
+        const put = store.putRange(r.bytes, r.start, len);
+        if (put) {
+          r.bytes = EMPTY_BYTES;
+          store.wake(H.NOT_EMPTY, H.GET_WAITERS, 1);
+          return undefined;
+        }
+        if (store.status === SHUT_DOWN) throw new ShutDownError();
+      }
+      // The bytes are the codec's until its next call: a put that may wait keeps its own copy.
+      const bytes = len > INLINE_MAX ? r.bytes.subarray(r.start, r.end) : r.bytes.slice(r.start, r.end);
+      r.bytes = EMPTY_BYTES;
+      return new Putter(this.#store, [bytes], undefined, len > INLINE_MAX);
+    }
+    const bytes = codec.encode(item);
     const key = this.#keyOf?.(item);
     this.#check(bytes, key);
     if (this.#putOne(bytes, key)) return undefined;
@@ -150,6 +178,7 @@ export abstract class BaseQueue<T> {
     try {
       if (putter.step()) return;
       if (!wait.block) throw new FullError(undefined, { enqueued: putter.done });
+      putter.keep();
       const a = this.#store.s.i32;
       if (!(await waitAsync(a, NOT_FULL, wait.deadline, signal, () => putter.step()))) {
         throw new FullError(undefined, { enqueued: putter.done });
@@ -163,6 +192,7 @@ export abstract class BaseQueue<T> {
     try {
       if (putter.step()) return;
       if (!wait.block) throw new FullError(undefined, { enqueued: putter.done });
+      putter.keep();
       if (!waitSync(this.#store.s.i32, NOT_FULL, wait.deadline, () => putter.step())) {
         throw new FullError(undefined, { enqueued: putter.done });
       }

@@ -12,11 +12,23 @@ export class Putter {
   done = 0;
   private reserved = 0;
 
+  /**
+   * @param borrowed the items' bytes are the codec's, valid only until its
+   *   next call: {@link keep} copies them before the put waits.
+   */
   constructor(
     private readonly store: Store,
-    private readonly items: readonly Uint8Array[],
+    private readonly items: Uint8Array[],
     private readonly keys: readonly (Uint8Array | undefined)[] | undefined,
+    private borrowed = false,
   ) {}
+
+  /** Makes the items still to put the putter's own (before waiting, when other code may run). */
+  keep(): void {
+    if (!this.borrowed) return;
+    this.borrowed = false;
+    for (let i = this.done; i < this.items.length; i++) this.items[i] = this.items[i]!.slice();
+  }
 
   /** Puts as much as it can now: true when every item is in, false when the queue is full. */
   step(): boolean {

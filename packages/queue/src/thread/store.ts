@@ -182,6 +182,44 @@ export class Store {
     }
   }
 
+  /**
+   * Puts one small item, `src[start, start + len)` (at most INLINE_MAX bytes),
+   * in one section. Returns true when it went in; else {@link status} tells why
+   * not (FULL, SHUT_DOWN or AGAIN).
+   */
+  putRange(src: Uint8Array, start: number, len: number): boolean {
+    const s = this.s;
+    for (;;) {
+      s.acquire();
+      try {
+        const a = s.i32;
+        let status = 0;
+        if (a[H.STATE] !== 0) status = SHUT_DOWN;
+        else if (this.maxsize > 0 && a[H.COUNT]! >= this.maxsize) status = FULL;
+        else {
+          const b = this.allocItem(len, 0);
+          if (b < 0) status = b;
+          else {
+            s.check();
+            const u8 = s.u8;
+            const at = b + this.header;
+            if (len <= 128) for (let k = 0; k < len; k++) u8[at + k] = src[start + k]!;
+            else u8.set(src.subarray(start, start + len), at);
+            if (s.crashAt !== undefined) s.maybeCrash('put.section');
+            this.link(b);
+            this.counted(1);
+            this.drain(DRAIN_SOME);
+          }
+        }
+        s.commit();
+        this.status = status;
+        return status === 0;
+      } catch (err) {
+        if (!s.fail(err)) throw err;
+      }
+    }
+  }
+
   /** Reserves an unlinked block for a large item (filled outside the lock); returns it or FULL/SHUT_DOWN/AGAIN. */
   reserve(len: number, keyLen: number): number {
     return this.s.run((a) => {
