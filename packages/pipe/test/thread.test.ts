@@ -26,6 +26,20 @@ describe('thread pipe: recvSync', () => {
     expect(await within(w.exited, 10_000, 'worker exit')).toBe(0);
   });
 
+  it('recvSync gets every message sent right before the close, then the close', async () => {
+    const [parent, child] = Pipe();
+    const token = share(child);
+    await using w = startWorker(fixture(import.meta.url, 'recv-sync.mjs'), {
+      workerData: { conn: token },
+      transferList: transferablesOf(token),
+    });
+    expect(await w.nextMessage()).toBe('ready');
+    for (let i = 0; i < 3; i++) void parent.send(i);
+    await parent.close();
+    const seen = [await w.nextMessage(), await w.nextMessage(), await w.nextMessage(), await w.nextMessage()];
+    expect(seen).toEqual([{ got: 0 }, { got: 1 }, { got: 2 }, { error: 'ERR_CONC_CONNECTION_CLOSED' }]);
+  });
+
   it('recvSync honours its timeout', async () => {
     const [parent, child] = Pipe();
     const token = share(child);

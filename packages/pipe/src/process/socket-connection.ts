@@ -12,6 +12,7 @@ import type { Socket } from 'node:net';
 import {
   type Codec,
   type CodecName,
+  CUSTOM_CODEC_TAG,
   codecTag,
   DEFAULT_MAX_FRAME_SIZE,
   decodeMessage,
@@ -385,6 +386,11 @@ export class SocketConnection<T = unknown> extends Connection<T> {
     if (!rendezvous || this.#connecting) {
       throw new TypeError(
         'share: only an end of Pipe({ scope: "process" }) can be shared, before either end is used in this process',
+      );
+    }
+    if (codecTag(this.#codec) === CUSTOM_CODEC_TAG) {
+      throw new TypeError(
+        'share: an end with a custom codec cannot be shared (the other process cannot look it up)',
       );
     }
     this.#shared = true;

@@ -336,6 +336,10 @@ export class ThreadConnection<T = unknown> extends Connection<T> {
         continue;
       }
       if (Atomics.load(this.#signals, CLOSED + this.#peer) === 1) {
+        // The peer posts before it raises the flag: take what it sent, then report the close.
+        for (let last = receiveMessageOnPort(this.#port); last; last = receiveMessageOnPort(this.#port)) {
+          this.#receive(last.message as Batch);
+        }
         this.#onPortClose();
         continue;
       }
