@@ -219,6 +219,9 @@ export function pipeContract(tier: string, options: PipeContractOptions): void {
 
     it('recv gives up after its timeout and on abort, and a withdrawn recv never takes a later message', async () => {
       await withPair(pair, async ({ a, b }) => {
+        // A bad option rejects (never throws synchronously).
+        const bad = b.recv({ timeout: -1 });
+        await expect(bad).rejects.toThrow(RangeError);
         const timedOut = await rejection(b.recv({ timeout: 20 }));
         expect(timedOut.code).toBe('ERR_CONC_PIPE_TIMEOUT');
         const controller = new AbortController();

@@ -186,15 +186,20 @@ export abstract class Connection<T = unknown> implements AsyncIterable<T>, Async
    *   `timeout`; `signal.reason` when aborted; `DeserializationError` for a
    *   message the codec cannot read (the connection stays usable).
    */
-  async recv(options?: RecvOptions): Promise<T> {
+  recv(options?: RecvOptions): Promise<T> {
     const error = this.#checkReadable();
-    if (error) throw error;
+    if (error) return Promise.reject(error);
     this.activate();
-    const message = await this.inbox.take(
-      options,
-      (options as InternalRecvOptions | undefined)?.keepAlive ?? true,
-    );
-    return this.decode(message);
+    // The common case of a busy reader: a message is waiting. No extra promise hop.
+    if (this.inbox.size > 0 && !options?.signal?.aborted) {
+      try {
+        return Promise.resolve(this.decode(this.inbox.shift()));
+      } catch (err) {
+        return Promise.reject(err);
+      }
+    }
+    const keepAlive = (options as InternalRecvOptions | undefined)?.keepAlive ?? true;
+    return this.inbox.take(options, keepAlive).then((message) => this.decode(message));
   }
 
   /**

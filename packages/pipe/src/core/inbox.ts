@@ -109,7 +109,11 @@ export class Inbox<M> {
   take(options: WaitOptions | undefined, keepAlive = true, what = 'recv'): Promise<M> {
     if (this.size > 0) return Promise.resolve(this.shift());
     if (this.#reason !== undefined) return Promise.reject(this.#reason);
-    checkTimeout(options?.timeout, what);
+    try {
+      checkTimeout(options?.timeout, what);
+    } catch (err) {
+      return Promise.reject(err);
+    }
     return waitWith<M>(
       options,
       (ms) => new PipeTimeoutError(`${what}: nothing arrived within ${ms} ms`, ms),
