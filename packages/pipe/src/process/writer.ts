@@ -105,6 +105,11 @@ export class SocketWriter {
   #out: Outgoing | undefined;
   #waiting: Outgoing[] = [];
   #error: Error | undefined;
+  /** A message was written at once in this tick: later ones of the tick are batched. */
+  #wroteThisTick = false;
+  readonly #endTick = () => {
+    this.#wroteThisTick = false;
+  };
 
   constructor(keepAlive: KeepAlive, maxFrameSize: number) {
     this.#keepAlive = keepAlive;
@@ -129,6 +134,20 @@ export class SocketWriter {
     if (this.#error) return Promise.reject(this.#error);
     const size = Batch.frameSize(payload, tag);
     if (size > this.#maxFrameSize) return Promise.reject(new FrameTooLargeError(size, this.#maxFrameSize));
+    const socket = this.#socket;
+    if (!this.#out && !this.#wroteThisTick && socket && socket.writableLength === 0) {
+      // The first message of a tick on an idle socket goes out now: no batch, no wait for the
+      // microtask (a round trip or a loop of awaited sends pays nothing for batching).
+      this.#wroteThisTick = true;
+      queueMicrotask(this.#endTick);
+      const batch = new Batch();
+      batch.add(payload, tag);
+      const sent = new Promise<void>((resolve, reject) => {
+        this.#writeChunks(socket, batch.chunks(), resolve, reject);
+      });
+      sent.catch(noop);
+      return sent;
+    }
     let out = this.#out;
     if (!out) {
       out = { batch: new Batch(), done: deferred<void>() };
@@ -181,21 +200,30 @@ export class SocketWriter {
       out.done.reject(this.#error ?? new ConnectionClosedError('the connection is closed'));
       return;
     }
+    this.#writeChunks(socket, out.batch.chunks(), out.done.resolve, out.done.reject);
+  }
+
+  /** Writes `chunks` with one `writev`; settles once they are with the OS (or cannot be). */
+  #writeChunks(
+    socket: Socket,
+    chunks: Uint8Array[],
+    resolve: () => void,
+    reject: (error: Error) => void,
+  ): void {
     const done = (error?: Error | null) => {
       if (error) {
         this.#error ??= new ConnectionClosedError(`the connection failed: ${error.message}`, {
           cause: error,
         });
-        out.done.reject(this.#error);
+        reject(this.#error);
       } else if (socket.destroyed) {
         // Node calls back without an error for a write cut short by the socket's destruction
         // (a peer that died mid-write): the bytes cannot be known to have left.
-        out.done.reject(this.#error ?? new ConnectionClosedError('the connection closed during the send'));
+        reject(this.#error ?? new ConnectionClosedError('the connection closed during the send'));
       } else {
-        out.done.resolve();
+        resolve();
       }
     };
-    const chunks = out.batch.chunks();
     if (chunks.length === 1) {
       socket.write(chunks[0] as Uint8Array, done);
       return;
