@@ -37,6 +37,8 @@ export const TASK_DONE_TOO_OFTEN = -5;
 export const INLINE_MAX = 4096;
 /** Released blocks freed per section in passing. */
 const DRAIN_SOME = 4;
+/** A thread's takes leave up to about this many bytes of the blocks it released for puts to reuse, then free some. */
+const RELEASED_KEPT = 64 * 1024;
 
 const align8 = (n: number) => (n + 7) & ~7;
 
@@ -63,6 +65,8 @@ export class Store {
   private readonly linkCost: number;
   /** Why the last put() stopped early. */
   status = 0;
+  /** Bytes of blocks this thread released since its takes last freed some (a bound on what waits for reuse). */
+  private releasedSinceDrain = 0;
 
   private constructor(sab: SharedArrayBuffer) {
     this.s = new Shared(sab);
@@ -348,6 +352,17 @@ export class Store {
   take(max: number): number {
     const s = this.s;
     const taken = this.taken;
+    // Lock free, nothing queued, still open: EMPTY without taking the lock. (A putter's count
+    // is visible here by the time it looks for waiters to wake, so no wake-up is lost; a held
+    // lock may be a dead holder's whose section must be rolled back first, so that goes the long way.)
+    const a0 = s.i32;
+    if (
+      (Atomics.load(a0, H.LOCK) & 1) === 0 &&
+      Atomics.load(a0, H.COUNT) === 0 &&
+      Atomics.load(a0, H.STATE) === 0
+    ) {
+      return EMPTY;
+    }
     for (;;) {
       s.acquire();
       try {
@@ -367,9 +382,12 @@ export class Store {
           const left = a[H.COUNT]! - n;
           s.w(H.COUNT, left);
           if (s.crashAt !== undefined) s.maybeCrash('get.section');
-          // While items remain, puts reuse released blocks as they are (a put frees the ones it cannot
-          // use, as does an emptied queue); blocks a put already passed over are freed here too.
-          if (left === 0 || a[H.DRAIN] !== 0) this.drain(DRAIN_SOME + n);
+          // Puts reuse released blocks as they are (and free the ones they cannot use). Takes free
+          // blocks a put passed over, and some once this thread has released RELEASED_KEPT bytes.
+          if (a[H.DRAIN] !== 0 || this.releasedSinceDrain >= RELEASED_KEPT) {
+            this.drain(DRAIN_SOME + n);
+            this.releasedSinceDrain = 0;
+          }
           r = n;
         }
         s.commit();
@@ -419,6 +437,7 @@ export class Store {
   /** Hands the first `n` taken blocks back (lock-free); the next lock holder frees them. */
   release(blocks: readonly number[], n: number): void {
     if (n === 0) return;
+    for (let k = 0; k < n; k++) this.releasedSinceDrain += blockSize(this.s.i32, blocks[k]!);
     const a = this.s.i32;
     const first = blocks[0]!;
     const last = blocks[n - 1]!;
