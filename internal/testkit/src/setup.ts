@@ -4,12 +4,21 @@
  * out, and a leak check after each test that fails the test if it left
  * workers, children, sockets, socket files or temp dirs behind.
  */
-import { afterEach, beforeEach } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
 import { collectLeaks, type LeakBaseline, takeBaseline } from './leaks.js';
 import { liveResourceReport } from './report.js';
-import { privateTmpdir } from './tmp.js';
+import { type PrivateTmpdir, usePrivateTmpdir } from './tmp.js';
 
-privateTmpdir();
+let tmp: PrivateTmpdir | undefined;
+
+beforeAll(() => {
+  tmp = usePrivateTmpdir();
+});
+
+afterAll(() => {
+  tmp?.dispose();
+  tmp = undefined;
+});
 
 let baseline: LeakBaseline | undefined;
 let watchdog: NodeJS.Timeout | undefined;
