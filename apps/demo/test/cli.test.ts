@@ -1,13 +1,9 @@
-import { fileURLToPath } from 'node:url';
-import { spawnProcess, within } from '@conc/testkit';
 import { describe, expect, it } from 'vitest';
-
-const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+import { runDemo } from './run-demo.js';
 
 async function demo(...args: string[]) {
-  const p = spawnProcess(process.execPath, [cli, ...args]);
-  const exit = await within(p.exited, 50_000, `conc-demo ${args.join(' ')}`);
-  return { code: exit.code, out: p.stdout(), err: p.stderr() };
+  const { code, stdout, stderr } = await runDemo(...args);
+  return { code, out: stdout, err: stderr };
 }
 
 describe('conc-demo', () => {

@@ -1,19 +1,10 @@
-import { fileURLToPath } from 'node:url';
-import { spawnProcess, within } from '@conc/testkit';
 import { describe, expect, it } from 'vitest';
-
-const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+import { runDemo } from './run-demo.js';
 
 describe('conc-demo lock', () => {
   it('runs the counter race without and with a Lock (always 0), then survives a holder that dies', async () => {
-    const p = spawnProcess(process.execPath, [cli, 'lock']);
-    const exit = await within(p.exited, 50_000, 'conc-demo lock');
-    expect(exit.code, p.stderr()).toBe(0);
-    const lines = p
-      .stdout()
-      .split('\n')
-      .map((l) => l.trim())
-      .filter(Boolean);
+    const { code, stderr, lines } = await runDemo('lock');
+    expect(code, stderr).toBe(0);
     // The unlocked total is usually wrong, but may be right by chance: only its shape is checked.
     expect(lines).toEqual([
       "== lock: Python's threading locks across worker threads",

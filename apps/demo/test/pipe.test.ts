@@ -1,9 +1,7 @@
 import { execFileSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { spawnProcess, within } from '@conc/testkit';
 import { describe, expect, it } from 'vitest';
+import { runDemo } from './run-demo.js';
 
-const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 const hasPython = (() => {
   try {
     execFileSync('python3', ['--version'], { stdio: 'ignore' });
@@ -15,14 +13,8 @@ const hasPython = (() => {
 
 describe('conc-demo pipe', () => {
   it('Ken hands Jack a rose through a process pipe; a Python Client talks to our Listener', async () => {
-    const p = spawnProcess(process.execPath, [cli, 'pipe']);
-    const exit = await within(p.exited, 50_000, 'conc-demo pipe');
-    expect(exit.code, p.stderr()).toBe(0);
-    const lines = p
-      .stdout()
-      .split('\n')
-      .map((l) => l.trim())
-      .filter(Boolean);
+    const { code, stderr, lines } = await runDemo('pipe');
+    expect(code, stderr).toBe(0);
     expect(lines.slice(0, 4)).toEqual([
       "== pipe: Python's multiprocessing Pipe and Listener/Client across processes",
       'Ken and Jack, two child processes, each holding one end of Pipe({ scope: "process" }):',

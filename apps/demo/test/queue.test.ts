@@ -1,19 +1,10 @@
-import { fileURLToPath } from 'node:url';
-import { spawnProcess, within } from '@conc/testkit';
 import { describe, expect, it } from 'vitest';
-
-const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+import { runDemo } from './run-demo.js';
 
 describe('conc-demo queue', () => {
   it('shows the three orders and Ken handing Jack a rose across worker threads with join()/taskDone()', async () => {
-    const p = spawnProcess(process.execPath, [cli, 'queue']);
-    const exit = await within(p.exited, 50_000, 'conc-demo queue');
-    expect(exit.code, p.stderr()).toBe(0);
-    const lines = p
-      .stdout()
-      .split('\n')
-      .map((l) => l.trim())
-      .filter(Boolean);
+    const { code, stderr, lines } = await runDemo('queue');
+    expect(code, stderr).toBe(0);
     expect(lines).toEqual([
       "== queue: Python's queue module across worker threads",
       'Queue (first in, first out): 1 2 3',
