@@ -7,5 +7,5 @@ export { fixture } from './fixture.js';
 export { collectLeaks, type LeakBaseline, takeBaseline } from './leaks.js';
 export { activeResourceCounts, liveResourceReport } from './report.js';
 export { tempDir } from './temp.js';
-export { type EventuallyOptions, eventually, sleep, WatchdogTimeoutError, within } from './time.js';
+export { type EventuallyOptions, eventually, failure, sleep, WatchdogTimeoutError, within } from './time.js';
 export { startWorker, TrackedWorker } from './worker.js';

@@ -48,3 +48,20 @@ export async function eventually<T>(fn: () => T | Promise<T>, options: Eventuall
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
+
+/**
+ * The error an operation throws or rejects with; fails the test if the
+ * operation succeeds, or if it neither succeeds nor fails within `ms`.
+ */
+export async function failure<E extends Error = Error & { code?: string }>(
+  op: () => unknown,
+  ms = 10_000,
+): Promise<E> {
+  try {
+    await within(Promise.resolve().then(op), ms, 'operation expected to fail');
+  } catch (err) {
+    if (err instanceof WatchdogTimeoutError) throw err;
+    return err as E;
+  }
+  throw new Error('expected the operation to fail, but it succeeded');
+}

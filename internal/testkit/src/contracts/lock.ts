@@ -46,7 +46,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { within } from '../time.js';
+import { failure as failureOf, within } from '../time.js';
 
 type Maybe<T> = T | Promise<T>;
 
@@ -186,15 +186,8 @@ const ACQUIRE_TIMEOUT = 'ERR_CONC_ACQUIRE_TIMEOUT';
 /** Bound of every blocking step: far above T_detect (1 s), far below the test timeout. */
 const LIMIT = 10_000;
 
-/** The error (thrown or rejected) of an operation; fails if it succeeds. */
-async function failure(op: () => unknown): Promise<Error & { code?: string }> {
-  try {
-    await within(Promise.resolve().then(op), LIMIT, 'operation expected to fail');
-  } catch (err) {
-    return err as Error & { code?: string };
-  }
-  throw new Error('expected the operation to fail, but it succeeded');
-}
+/** The error (thrown or rejected) of an operation; fails if it succeeds or hangs. */
+const failure = (op: () => unknown) => failureOf<Error & { code?: string }>(op, LIMIT);
 
 /** Lets pending callbacks (and other threads' wake-ups) run for a moment. */
 function settle(ms = 30): Promise<void> {
