@@ -3,7 +3,7 @@
  * (ours or Python's) and, with an authkey, runs the handshake in the
  * client's order (answer the listener's challenge, then deliver ours).
  */
-import { connect as connectTcp, type Socket } from 'node:net';
+import { connect as connectTcp, isIP, type Socket } from 'node:net';
 import { type ConnectionOptions, connect as connectTls } from 'node:tls';
 import { resolveCodec } from '@conc/serialize';
 import { checkTimeout } from '../core/deadline.js';
@@ -83,7 +83,8 @@ export async function Client<T = unknown>(
     socket = connectTcp({ path: address });
   } else if (tls) {
     socket = connectTls({
-      servername: address.host,
+      // SNI takes host names only (RFC 6066); an IP address is checked against the certificate without it.
+      ...(isIP(address.host) === 0 ? { servername: address.host } : {}),
       ...(typeof tls === 'object' ? tls : {}),
       host: address.host,
       port: address.port,
