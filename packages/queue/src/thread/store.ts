@@ -67,6 +67,8 @@ export class Store {
   status = 0;
   /** Bytes of blocks this thread released since its takes last freed some (a bound on what waits for reuse). */
   private releasedSinceDrain = 0;
+  /** Lock word of the section that last logged a write to DRAIN (see {@link detach}). */
+  private drainSection = 0;
 
   private constructor(sab: SharedArrayBuffer) {
     this.s = new Shared(sab);
@@ -300,16 +302,11 @@ export class Store {
   private reuse(size: number): number {
     const s = this.s;
     const a = s.i32;
-    let d = a[H.DRAIN]!;
-    if (d === 0) {
-      if (Atomics.load(a, H.RELEASED) === 0) return 0;
-      s.check();
-      d = Atomics.exchange(a, H.RELEASED, 0);
-      a[H.DRAIN] = d;
-    }
+    const d = a[H.DRAIN]! || this.detach();
+    if (d === 0) return 0;
     const have = blockSize(a, d);
     if (have < size || have - size >= MIN_SPLIT) return 0;
-    s.w(H.DRAIN, a[(d >> 2) + I.LINK]!);
+    this.setDrain(a[(d >> 2) + I.LINK]!);
     return d;
   }
 
@@ -459,13 +456,7 @@ export class Store {
   private drain(max: number): number {
     const s = this.s;
     const a = s.i32;
-    let d = a[H.DRAIN]!;
-    if (d === 0) {
-      if (Atomics.load(a, H.RELEASED) === 0) return 0;
-      s.check();
-      d = Atomics.exchange(a, H.RELEASED, 0);
-      a[H.DRAIN] = d;
-    }
+    let d = a[H.DRAIN]! || this.detach();
     let n = 0;
     while (d !== 0 && n < max && s.logRoom() > this.linkCost + LOG_FREE + 16) {
       const next = a[(d >> 2) + I.LINK]!;
@@ -473,8 +464,32 @@ export class Store {
       d = next;
       n++;
     }
-    if (n > 0) s.w(H.DRAIN, d);
+    if (n > 0) this.setDrain(d);
     return n;
+  }
+
+  /**
+   * Moves the released chain into DRAIN: one exchange, which no rollback can
+   * undo, so DRAIN's new value is stored unlogged and a rolled-back section
+   * leaves the chain there for the next holder. (A thread is terminated only
+   * at an interrupt check, never between the exchange and the store.) Not
+   * after this section logged a write to DRAIN: rolling that back would
+   * overwrite the chain and lose it. Returns the chain, or 0.
+   */
+  private detach(): number {
+    const s = this.s;
+    const a = s.i32;
+    if (this.drainSection === s.held || Atomics.load(a, H.RELEASED) === 0) return 0;
+    s.check();
+    const d = Atomics.exchange(a, H.RELEASED, 0);
+    a[H.DRAIN] = d;
+    return d;
+  }
+
+  /** A logged write to DRAIN (and a note that this section made one). */
+  private setDrain(d: number): void {
+    this.drainSection = this.s.held;
+    this.s.w(H.DRAIN, d);
   }
 
   private freeItem(b: number): void {
