@@ -3,6 +3,7 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { Worker } from 'node:worker_threads';
 
 export function median(xs) {
   if (xs.length === 0) return Number.NaN;
@@ -25,6 +26,36 @@ function round(v) {
 }
 
 /**
+ * Starts one worker thread per role (each gets `{ ...role, go }` as workerData),
+ * waits until every one has posted that it is ready, releases them at once
+ * through the shared `go` word (workers `Atomics.wait(new Int32Array(go), 0, 0)`),
+ * and returns the message each one posts when done. Workers are always terminated.
+ */
+export async function together(workerUrl, roles, { env } = {}) {
+  const go = new SharedArrayBuffer(4);
+  const workers = roles.map(
+    (data) =>
+      new Worker(workerUrl, { workerData: { ...data, go }, transferList: data.port ? [data.port] : [], env }),
+  );
+  const next = (w) =>
+    new Promise((resolve, reject) => {
+      w.once('message', resolve);
+      w.once('error', reject);
+      w.once('exit', (code) => reject(new Error(`bench worker exited (code ${code}) before reporting`)));
+    });
+  try {
+    await Promise.all(workers.map(next));
+    const done = workers.map(next);
+    const flag = new Int32Array(go);
+    Atomics.store(flag, 0, 1);
+    Atomics.notify(flag, 0);
+    return await Promise.all(done);
+  } finally {
+    await Promise.all(workers.map((w) => w.terminate()));
+  }
+}
+
+/**
  * @param {{ quick: boolean, runs: number, benchDir: string, pkg: string, rows: object[], log: (s: string) => void }} ctx
  */
 export function createHarness(ctx) {
@@ -36,6 +67,7 @@ export function createHarness(ctx) {
     log: ctx.log,
     median,
     percentile,
+    together,
 
     /** Runs python3 bench/python/<file> and parses the JSON object on the last line of its stdout. */
     python(file, args = []) {

@@ -6,28 +6,12 @@ import { Condition, Event, Lock } from '@conc/lock';
 import { share } from '@conc/serialize';
 import { Mutex } from 'async-mutex';
 
+import { together as startTogether } from '../../../scripts/bench-lib.mjs';
+
 const workerUrl = new URL('./worker.mjs', import.meta.url);
 
-/** Starts one worker per role, releases them together, and returns each one's report. */
-async function together(roles) {
-  const go = new SharedArrayBuffer(4);
-  const workers = roles.map((data) => new Worker(workerUrl, { workerData: { ...data, go } }));
-  const next = (w) =>
-    new Promise((resolve, reject) => {
-      w.once('message', resolve);
-      w.once('error', reject);
-    });
-  try {
-    await Promise.all(workers.map(next));
-    const done = workers.map(next);
-    const flag = new Int32Array(go);
-    Atomics.store(flag, 0, 1);
-    Atomics.notify(flag, 0);
-    return await Promise.all(done);
-  } finally {
-    await Promise.all(workers.map((w) => w.terminate()));
-  }
-}
+/** One worker per role, released together (see scripts/bench-lib.mjs). */
+const together = (roles) => startTogether(workerUrl, roles);
 
 function syncUncontended(n) {
   const lock = new Lock();

@@ -4,32 +4,12 @@ import { MessageChannel, Worker } from 'node:worker_threads';
 import { Queue, SimpleQueue } from '@conc/queue';
 import { share } from '@conc/serialize';
 
+import { together as startTogether } from '../../../scripts/bench-lib.mjs';
+
 const workerUrl = new URL('./worker.mjs', import.meta.url);
 
-/** Starts one worker per role, releases them together, and returns each one's report. */
-async function together(roles, env) {
-  const go = new SharedArrayBuffer(4);
-  const workers = roles.map(
-    (data) =>
-      new Worker(workerUrl, { workerData: { ...data, go }, transferList: data.port ? [data.port] : [], env }),
-  );
-  try {
-    const next = (w) =>
-      new Promise((resolve, reject) => {
-        w.once('message', resolve);
-        w.once('error', reject);
-        w.once('exit', (code) => reject(new Error(`bench worker exited (code ${code}) before reporting`)));
-      });
-    await Promise.all(workers.map(next));
-    const done = workers.map(next);
-    const flag = new Int32Array(go);
-    Atomics.store(flag, 0, 1);
-    Atomics.notify(flag, 0);
-    return await Promise.all(done);
-  } finally {
-    await Promise.all(workers.map((w) => w.terminate()));
-  }
-}
+/** One worker per role, released together (see scripts/bench-lib.mjs). */
+const together = (roles, env) => startTogether(workerUrl, roles, { env });
 
 /** Items per second of a producer → consumer run (the consumer's clock: it finishes last). */
 async function xfer(n, { batch, size, maxsize = 1000 } = {}) {
