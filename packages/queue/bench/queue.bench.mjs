@@ -1,6 +1,6 @@
 // @conc/queue thread tier, against Python's queue.Queue and Node's MessagePort in the same run.
 // Rows: queue.thread.{xfer.small, xfer.small.port, xfer.batch, xfer.64k, pingpong.*, same.small, memory.small}.
-import { MessageChannel, Worker } from 'node:worker_threads';
+import { MessageChannel } from 'node:worker_threads';
 import { Queue, SimpleQueue } from '@conc/queue';
 import { share } from '@conc/serialize';
 
