@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { rmdir } from 'node:fs/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import { extractExamples } from './readme/extract.js';
-import { runExample, scratchRoot } from './readme/run.js';
+import { type NamedExample, runExample, scratchRoot, typecheckExamples } from './readme/run.js';
 
 const PACKAGES = ['serialize', 'pipe', 'lock', 'queue', 'manager'] as const;
 
@@ -33,10 +33,13 @@ afterAll(async () => {
   await rmdir(scratchRoot).catch(() => {});
 });
 
+const all: NamedExample[] = [];
+
 for (const pkg of PACKAGES) {
   const readme = `packages/${pkg}/README.md`;
   const markdown = readFileSync(new URL(`../../../${readme}`, import.meta.url), 'utf8');
   const examples = extractExamples(markdown);
+  all.push(...examples.map((example, n) => ({ id: `${pkg}-${n + 1}`, example })));
 
   describe(`@conc/${pkg} README`, () => {
     it('has a runnable example in its Usage section', () => {
@@ -55,3 +58,12 @@ for (const pkg of PACKAGES) {
     });
   });
 }
+
+describe('README examples', () => {
+  it('typecheck with the strictest settings of the repository', async () => {
+    const run = await typecheckExamples(all, 40_000);
+    // tsc reports `<pkg>-<n>/main.ts(line,col): error ...`: <pkg>-<n> is the n-th example of that README.
+    expect(run.stdout + run.stderr).toBe('');
+    expect(run.code).toBe(0);
+  });
+});

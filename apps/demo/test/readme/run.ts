@@ -25,6 +25,9 @@ const esbuild = createRequire(requireHere.resolve('tsup/package.json'))('esbuild
  */
 export const scratchRoot = fileURLToPath(new URL('../../.readme-run/', import.meta.url));
 
+const tsc = requireHere.resolve('typescript/bin/tsc');
+const baseTsconfig = fileURLToPath(new URL('../../../../tsconfig.base.json', import.meta.url));
+
 /** What one run of an example printed. */
 export interface ExampleRun {
   code: number | null;
@@ -74,6 +77,46 @@ export async function runExample(
       timeoutMs,
       `${readme} "${example.title}" (node main.js in ${dir})`,
     );
+    return { code: exit.code, signal: exit.signal, stdout: child.stdout(), stderr: child.stderr() };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** An example as it appears in a README, for the type check. */
+export interface NamedExample {
+  /** A directory name, unique among the examples checked together. */
+  id: string;
+  example: ReadmeExample;
+}
+
+/**
+ * Type-checks every example as written (TypeScript source, `.js` names kept for
+ * the `.js` blocks) with `tsc` and the repository's strictest settings
+ * (tsconfig.base.json: strict, noUncheckedIndexedAccess, verbatimModuleSyntax),
+ * against the built packages' declarations: esbuild only strips types, so a wrong
+ * option name or argument would otherwise go unnoticed. Resolves with tsc's
+ * exit code and output.
+ */
+export async function typecheckExamples(examples: NamedExample[], timeoutMs: number): Promise<ExampleRun> {
+  await mkdir(scratchRoot, { recursive: true });
+  const dir = await mkdtemp(join(scratchRoot, 'typecheck-'));
+  try {
+    for (const { id, example } of examples) {
+      await mkdir(join(dir, id));
+      for (const file of [example.main, ...example.files]) {
+        const name = file.loader === 'ts' ? file.name.replace(/\.(m?)js$/, '.$1ts') : file.name;
+        await writeFile(join(dir, id, name), file.code);
+      }
+    }
+    const tsconfig = {
+      extends: baseTsconfig,
+      compilerOptions: { noEmit: true, allowJs: true, checkJs: true },
+      include: ['**/*'],
+    };
+    await writeFile(join(dir, 'tsconfig.json'), JSON.stringify(tsconfig));
+    const child = spawnProcess(process.execPath, [tsc, '-p', dir, '--pretty', 'false'], { cwd: dir });
+    const exit = await within(child.exited, timeoutMs, `tsc over the README examples in ${dir}`);
     return { code: exit.code, signal: exit.signal, stdout: child.stdout(), stderr: child.stderr() };
   } finally {
     await rm(dir, { recursive: true, force: true });
