@@ -40,7 +40,7 @@ export interface ProcessPipeOptions extends SocketConnectionOptions {
  * await b.recv(); // 'rose'
  *
  * const [parentEnd, childEnd] = Pipe<string>({ scope: 'process' });
- * fork('child.js', [JSON.stringify(share(childEnd))]);
+ * fork(new URL('./child.js', import.meta.url), [JSON.stringify(share(childEnd))]);
  * console.log(await parentEnd.recv());
  * ```
  */

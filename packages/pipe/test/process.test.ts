@@ -5,11 +5,14 @@
  * process alive.
  */
 import { stat } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import { fixture, spawnChild, spawnProcess, within } from '@conc/testkit';
 import { describe, expect, it } from 'vitest';
 import { attach, Pipe, PROCESS_CONNECTION_KIND, rejectionOf, share } from './helpers.js';
 
 const pipeEnd = fixture(import.meta.url, 'pipe-end.mjs');
+
+const packageDir = fileURLToPath(new URL('..', import.meta.url));
 
 describe('process pipe: ends in other processes', () => {
   it('Ken sends a rose to Jack: both ends in two different child processes', async () => {
@@ -79,6 +82,35 @@ describe('process pipe: ends in other processes', () => {
     expect(exit.code).not.toBe(0);
     expect(child.stderr()).toContain('ConnectionClosedError');
     expect(child.stderr()).toContain('closed before the two ends connected');
+  });
+
+  it('closing an end whose peer never attached rejects its pending sends instead of waiting forever', async () => {
+    const [a, b] = Pipe<string>({ scope: 'process' });
+    const token = share(b); // handed to a process that dies before attaching it
+    const pending = rejectionOf(a.send('a rose nobody will take'));
+    await within(a.close(), 10_000, 'close with a send waiting for a peer that never comes');
+    const err = await within(pending, 10_000, 'the pending send');
+    expect(err.code).toBe('ERR_CONC_CONNECTION_CLOSED');
+    expect(err.message).toContain('before the other end of the pipe was attached');
+    // The closed end left a marker for its peer; the peer closing too removes the directory.
+    await attach(token).close();
+  });
+
+  it('a process whose pipe end was never attached exits once it closes its own end', async () => {
+    const script = [
+      "import { Pipe } from '@conc/pipe';",
+      "import { attach, share } from '@conc/serialize';",
+      "const [a, b] = Pipe({ scope: 'process' });",
+      'const token = share(b);',
+      "const sent = a.send('x').catch((e) => e.code);",
+      'await a.close();',
+      'console.log(await sent);',
+      'await attach(token).close();',
+    ].join('\n');
+    const p = spawnProcess(process.execPath, ['--input-type=module', '-e', script], { cwd: packageDir });
+    const exit = await within(p.exited, 15_000, 'the process exits');
+    expect(exit.code, p.stderr()).toBe(0);
+    expect(p.stdout().trim()).toBe('ERR_CONC_CONNECTION_CLOSED');
   });
 
   it('an end closed while the other listens wakes it with ConnectionClosedError', async () => {

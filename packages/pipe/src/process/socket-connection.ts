@@ -355,8 +355,27 @@ export class SocketConnection<T = unknown> extends Connection<T> {
         await this.#connecting;
         return;
       }
-      // Sends wait for the peer: deliver them first, then close as usual.
-      await this.#connecting;
+      // Sends wait for the peer: deliver them first, then close as usual. A peer that never
+      // attaches its end (its process died first) must not hold close() and the process
+      // forever: after the linger the pending sends are rejected and the meeting called off.
+      const connecting = this.#connecting;
+      let timer: NodeJS.Timeout | undefined;
+      const met = await Promise.race([
+        connecting.then(() => true),
+        new Promise<false>((resolve) => {
+          timer = setTimeout(() => resolve(false), CLOSE_LINGER_MS);
+        }),
+      ]);
+      clearTimeout(timer);
+      if (!met && this.#rendezvous) {
+        const reason = new ConnectionClosedError(
+          'the connection was closed before the other end of the pipe was attached; unsent messages were dropped',
+        );
+        this.#shutdown(reason, reason);
+        await rendezvous.close();
+        await connecting;
+        return;
+      }
     }
     this.#writer.flush();
     const socket = this.#socket;
