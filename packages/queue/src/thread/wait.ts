@@ -23,10 +23,18 @@ export const BACKSTOP_MS = 250;
 const SYNC_SPIN_MAX_MS = Number(process.env.CONC_QUEUE_SPIN_US ?? 20) / 1000;
 /**
  * The spin this thread uses now: it grows back toward the maximum while spins
- * pay off (the other side answers within it) and shrinks while they do not (the
- * other side is asleep or has no CPU, so spinning only burns a core it needs).
+ * pay off (the other side answers within it) and shrinks, down to
+ * {@link SYNC_SPIN_MIN_MS}, while they do not (the other side is asleep or has
+ * no CPU, so spinning only burns a core it needs).
  */
 let syncSpinMs = SYNC_SPIN_MAX_MS;
+/**
+ * The spin never shrinks below this: a shorter spin than the other side's
+ * usual answer time (a few µs) would never pay off again, so it could never
+ * grow back, and every wait would sleep (and every put pay a wake-up call of
+ * ~10 µs here) for good.
+ */
+const SYNC_SPIN_MIN_MS = SYNC_SPIN_MAX_MS / 2;
 /** How long an async wait spins first, in ms: kept short, the event loop is blocked meanwhile. */
 const ASYNC_SPIN_MS = 0.005;
 
@@ -66,7 +74,7 @@ export function waitSync(a: Int32Array, cond: Cond, deadline: number, attempt: (
         syncSpinMs = Math.min(SYNC_SPIN_MAX_MS, syncSpinMs * 2 + 0.001);
         continue;
       }
-      syncSpinMs /= 2;
+      syncSpinMs = Math.max(SYNC_SPIN_MIN_MS, syncSpinMs / 2);
       Atomics.add(a, cond.waiters + 1, 1);
       Atomics.wait(a, cond.word, seq, Math.min(remaining, BACKSTOP_MS));
       Atomics.sub(a, cond.waiters + 1, 1);
