@@ -62,6 +62,14 @@ export class Shared {
   viewEnd = 0;
   /** Lock word value while this thread holds the lock; 0 otherwise. */
   held = 0;
+  /**
+   * No other thread can reach the buffer yet (the queue was made here and not
+   * shared): sections skip the lock's atomics and the takeover checks, which
+   * only guard against other threads. (They still keep their undo log, so a
+   * section that throws is rolled back.) Cleared, for good, when the buffer is
+   * first handed out to be sent to another thread (never inside a section).
+   */
+  solo = false;
   /** Undo entries written by the section in progress. */
   private logN = 0;
   /** This thread's undo-log slot, its entry-count word and its first entry. */
@@ -98,7 +106,7 @@ export class Shared {
     const a = this.i32;
     const old = a[i]!;
     if (old === v) return;
-    if (Atomics.load(a, H.LOCK) !== this.held) throw USURPED;
+    if (!this.solo && Atomics.load(a, H.LOCK) !== this.held) throw USURPED;
     const n = this.logN;
     if (n >= LOG_CAP) throw new QueueCorruptError('queue: a critical section overflowed its undo log');
     const e = this.logBase + 2 * n;
@@ -115,11 +123,20 @@ export class Shared {
 
   /** Throws {@link USURPED} unless this thread still holds the lock (before unlogged writes, e.g. payload copies). */
   check(): void {
+    if (this.solo) return;
     if (Atomics.load(this.i32, H.LOCK) !== this.held) throw USURPED;
   }
 
   acquire(): void {
     const a = this.i32;
+    if (this.solo) {
+      // Still odd while held and bumped per section (sections tell themselves apart by it).
+      this.held = a[H.LOCK]! + 1;
+      a[H.LOCK] = this.held;
+      this.logN = 0;
+      if (a[H.END]! > this.viewEnd) this.refresh();
+      return;
+    }
     for (let spin = 0; spin < LOCK_SPINS; spin++) {
       const v = Atomics.load(a, H.LOCK);
       if ((v & 1) === 0 && Atomics.compareExchange(a, H.LOCK, v, v + 1) === v) {
@@ -203,6 +220,15 @@ export class Shared {
   commit(): void {
     const a = this.i32;
     const h = this.held;
+    if (this.solo) {
+      if (this.logN !== 0) {
+        a[this.logLen] = 0;
+        this.logN = 0;
+      }
+      a[H.LOCK] = h + 1;
+      this.held = 0;
+      return;
+    }
     if (Atomics.load(a, H.LOCK) !== h) throw USURPED;
     if (this.logN !== 0) {
       a[this.logLen] = 0;

@@ -92,7 +92,9 @@ export class Store {
     a[H.MAXSIZE] = init.maxsize;
     a[H.CAPACITY] = capacity;
     initArena(a, ARENA_START, initial);
-    return new Store(sab);
+    const store = new Store(sab);
+    store.s.solo = true; // until the queue is shared
+    return store;
   }
 
   /** Opens a buffer made by {@link Store.create} (in any thread); refuses anything else. */
@@ -113,7 +115,9 @@ export class Store {
     return new Store(sab);
   }
 
+  /** The buffer, to send to another thread: from now on every section takes the lock and keeps its undo log. */
   get sab(): SharedArrayBuffer {
+    this.s.solo = false;
     return this.s.sab;
   }
 
