@@ -357,7 +357,9 @@ export class Store {
     // is visible here by the time it looks for waiters to wake, so no wake-up is lost; a held
     // lock may be a dead holder's whose section must be rolled back first, so that goes the long way.)
     const a0 = s.i32;
-    if (
+    if (s.solo) {
+      if (a0[H.COUNT] === 0 && a0[H.STATE] === 0) return EMPTY;
+    } else if (
       (Atomics.load(a0, H.LOCK) & 1) === 0 &&
       Atomics.load(a0, H.COUNT) === 0 &&
       Atomics.load(a0, H.STATE) === 0
@@ -443,6 +445,11 @@ export class Store {
     const first = blocks[0]!;
     const last = blocks[n - 1]!;
     for (let k = 0; k < n - 1; k++) a[(blocks[k]! >> 2) + I.LINK] = blocks[k + 1]!;
+    if (this.s.solo) {
+      a[(last >> 2) + I.LINK] = a[H.RELEASED]!;
+      a[H.RELEASED] = first;
+      return;
+    }
     for (;;) {
       const head = Atomics.load(a, H.RELEASED);
       a[(last >> 2) + I.LINK] = head;
@@ -485,7 +492,11 @@ export class Store {
     const a = s.i32;
     if (this.drainSection === s.held || Atomics.load(a, H.RELEASED) === 0) return 0;
     s.check();
-    const d = Atomics.exchange(a, H.RELEASED, 0);
+    let d: number;
+    if (s.solo) {
+      d = a[H.RELEASED]!;
+      a[H.RELEASED] = 0;
+    } else d = Atomics.exchange(a, H.RELEASED, 0);
     a[H.DRAIN] = d;
     return d;
   }
@@ -552,7 +563,7 @@ export class Store {
    */
   wake(word: number, waiters: number, n: number): void {
     const a = this.s.i32;
-    if (Atomics.load(a, waiters) > 0) {
+    if (this.s.solo ? a[waiters]! > 0 : Atomics.load(a, waiters) > 0) {
       Atomics.add(a, word, 1);
       if (Atomics.load(a, waiters + 1) > 0) Atomics.notify(a, word, n);
     }
