@@ -28,6 +28,8 @@
 import { isMainThread, parentPort, threadId } from 'node:worker_threads';
 import { H, LOG_AREA, LOG_CAP, LOG_SLOT_WORDS, LOG_SLOTS } from './layout.js';
 
+/** Rounds of {@link pause} between two probes of a held lock. */
+const PAUSE_N = 16;
 /** Spins on the lock word before parking. */
 const LOCK_SPINS = 256;
 /** Length of one parked slice while waiting for the lock, in ms. */
@@ -39,9 +41,26 @@ export const STALE_MS = 750;
 const LOCK_SPIN_MS = Number(process.env.CONC_QUEUE_LOCK_SPIN_US ?? 20) / 1000;
 
 /** Spins until the lock word leaves `held` (true) or the clock passes `until` (false). */
+/** Kept so the JIT cannot drop {@link pause}'s work. */
+let pauseSink = 0;
+
+/**
+ * A few dozen nanoseconds of work that touches no shared memory: a waiter that
+ * re-read the lock word at once would pull its cache line (which also holds
+ * the state the holder is writing) away from the holder on every probe.
+ */
+function pause(n: number): void {
+  let x = pauseSink;
+  for (let k = 0; k < n; k++) x = Math.imul(x, 31) + k;
+  pauseSink = x;
+}
+
 function spinLock(a: Int32Array, held: number, until: number): boolean {
   for (;;) {
-    for (let k = 0; k < 64; k++) if (Atomics.load(a, H.LOCK) !== held) return true;
+    for (let k = 0; k < 64; k++) {
+      if (Atomics.load(a, H.LOCK) !== held) return true;
+      pause(PAUSE_N);
+    }
     if (performance.now() >= until) return false;
   }
 }
@@ -146,6 +165,7 @@ export class Shared {
         if (a[H.END]! > this.viewEnd) this.refresh();
         return;
       }
+      pause(PAUSE_N);
     }
     this.acquireSlow();
   }
