@@ -5,17 +5,24 @@
  */
 import { fixture, startWorker, within } from '@conc/testkit';
 import { describe, expect, it } from 'vitest';
+import type { ThreadConnection } from '../src/index.js';
 import { attach, Pipe, rejectionOf, share, THREAD_CONNECTION_KIND, transferablesOf } from './helpers.js';
+
+/** A worker that loops on `recvSync` over `end`, reporting each message (fixtures/recv-sync.mjs). */
+async function startRecvSyncWorker(end: ThreadConnection<unknown>) {
+  const token = share(end);
+  const w = startWorker(fixture(import.meta.url, 'recv-sync.mjs'), {
+    workerData: { conn: token },
+    transferList: transferablesOf(token),
+  });
+  expect(await w.nextMessage()).toBe('ready');
+  return w;
+}
 
 describe('thread pipe: recvSync', () => {
   it('a worker blocked in recvSync receives each message, then the close', async () => {
     const [parent, child] = Pipe();
-    const token = share(child);
-    await using w = startWorker(fixture(import.meta.url, 'recv-sync.mjs'), {
-      workerData: { conn: token },
-      transferList: transferablesOf(token),
-    });
-    expect(await w.nextMessage()).toBe('ready');
+    await using w = await startRecvSyncWorker(child);
     await parent.send({ n: 1 });
     expect(await w.nextMessage()).toEqual({ got: { n: 1 } });
     // The worker is parked in Atomics.wait now; each send wakes it.
@@ -28,12 +35,7 @@ describe('thread pipe: recvSync', () => {
 
   it('recvSync gets every message sent right before the close, then the close', async () => {
     const [parent, child] = Pipe();
-    const token = share(child);
-    await using w = startWorker(fixture(import.meta.url, 'recv-sync.mjs'), {
-      workerData: { conn: token },
-      transferList: transferablesOf(token),
-    });
-    expect(await w.nextMessage()).toBe('ready');
+    await using w = await startRecvSyncWorker(child);
     for (let i = 0; i < 3; i++) void parent.send(i);
     await parent.close();
     const seen = [await w.nextMessage(), await w.nextMessage(), await w.nextMessage(), await w.nextMessage()];
