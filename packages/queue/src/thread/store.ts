@@ -35,7 +35,7 @@ export const TASK_DONE_TOO_OFTEN = -5;
 
 /** Items up to this many bytes are copied inside the critical section. */
 export const INLINE_MAX = 4096;
-/** Released blocks freed per section in passing. */
+/** Released blocks a section frees in passing when it frees any. */
 const DRAIN_SOME = 4;
 /** A thread's takes leave up to about this many bytes of the blocks it released for puts to reuse, then free some. */
 const RELEASED_KEPT = 64 * 1024;
@@ -69,6 +69,8 @@ export class Store {
   private releasedSinceDrain = 0;
   /** Lock word of the section that last logged a write to DRAIN (see {@link detach}). */
   private drainSection = 0;
+  /** An allocation of the section in progress could not reuse a released block as it was. */
+  private allocated = false;
 
   private constructor(sab: SharedArrayBuffer) {
     this.s = new Shared(sab);
@@ -149,6 +151,7 @@ export class Store {
     const s = this.s;
     for (;;) {
       s.acquire();
+      this.allocated = false;
       try {
         const a = s.i32;
         let i = from;
@@ -180,8 +183,8 @@ export class Store {
             added++;
           }
           if (added > 0) this.counted(added);
-          // Released blocks this put did not reuse are freed a few at a time.
-          this.drain(DRAIN_SOME);
+          // Released blocks an allocation could not reuse are freed a few at a time.
+          if (this.allocated) this.drain(DRAIN_SOME);
         }
         s.commit();
         this.status = status;
@@ -201,6 +204,7 @@ export class Store {
     const s = this.s;
     for (;;) {
       s.acquire();
+      this.allocated = false;
       try {
         const a = s.i32;
         let status = 0;
@@ -218,7 +222,7 @@ export class Store {
             if (s.crashAt !== undefined) s.maybeCrash('put.section');
             this.link(b);
             this.counted(1);
-            this.drain(DRAIN_SOME);
+            if (this.allocated) this.drain(DRAIN_SOME);
           }
         }
         s.commit();
@@ -275,7 +279,8 @@ export class Store {
     const s = this.s;
     const size = align8(this.header + keyLen + len);
     const r = this.reuse(size);
-    if (r !== 0) {
+    if (r === 0) this.allocated = true;
+    else {
       // Still allocated and counted in USED: only the item words change.
       const w = r >> 2;
       s.w(w + I.LEN, len);
@@ -385,11 +390,12 @@ export class Store {
           const left = a[H.COUNT]! - n;
           s.w(H.COUNT, left);
           if (s.crashAt !== undefined) s.maybeCrash('get.section');
-          // Puts reuse released blocks as they are (and free the ones they cannot use). Takes free
-          // blocks a put passed over, and some once this thread has released RELEASED_KEPT bytes.
-          if (a[H.DRAIN] !== 0 || this.releasedSinceDrain >= RELEASED_KEPT) {
-            this.drain(DRAIN_SOME + n);
-            this.releasedSinceDrain = 0;
+          // Puts reuse released blocks as they are (and free the ones they cannot use). Once this
+          // thread has released RELEASED_KEPT bytes, its takes free more than they release until the
+          // chain is gone; in between they leave the blocks alone for puts to reuse.
+          if (this.releasedSinceDrain >= RELEASED_KEPT) {
+            this.drain(2 * DRAIN_SOME + n);
+            if (a[H.DRAIN] === 0) this.releasedSinceDrain = 0;
           }
           r = n;
         }
