@@ -4,7 +4,10 @@
  * inside the section when small, or between two sections when large, and an
  * item becomes visible only when it is linked into the order, so a half-written
  * item is never seen. Consumers copy an item out after the section that took it
- * and hand the block back on a lock-free stack that the next lock holder frees.
+ * and hand the block back on a lock-free stack. Puts take blocks from that
+ * stack as they are when the size fits (no free, no allocation: the cheapest
+ * section there is) and free only those they cannot use; a thread that has
+ * handed back RELEASED_KEPT bytes makes its takes free the rest.
  */
 import { alloc, blockSize, free, initArena } from './arena.js';
 import {
