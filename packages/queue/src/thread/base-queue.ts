@@ -258,12 +258,11 @@ export abstract class BaseQueue<T> {
         if (len > this.#scratch.length && len <= SCRATCH_MAX) {
           this.#scratch = Buffer.allocUnsafeSlow(Math.min(SCRATCH_MAX, 2 ** Math.ceil(Math.log2(len))));
         }
+        const buf = len <= this.#scratch.length ? this.#scratch : Buffer.allocUnsafeSlow(len);
+        store.copyOut(b, buf);
         const codec = this.#codec;
-        const scratch = this.#scratch;
         const value = (
-          codec.decodePrefix !== undefined && len <= scratch.length
-            ? codec.decodePrefix(scratch, store.copyOut(b, scratch))
-            : codec.decode(store.read(b, scratch))
+          codec.decodePrefix !== undefined ? codec.decodePrefix(buf, len) : codec.decode(buf.subarray(0, len))
         ) as T;
         if (into) into.push(value);
         else first = value;

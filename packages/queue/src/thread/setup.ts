@@ -70,15 +70,23 @@ export interface AttachOptions {
 
 export const ATTACH: unique symbol = Symbol('conc.queue.attach');
 
-const kindNames = new Map<abstract new (...args: never[]) => unknown, string>();
+/** Each queue class: its order and its share-token kind (see {@link defineQueueClass}). */
+const classes = new Map<unknown, { kind: Kind; token: string }>();
 
 /** The share-token kind of a queue instance's class. */
 export function kindName(q: object): string {
-  for (let p = Object.getPrototypeOf(q); p !== null; p = Object.getPrototypeOf(p)) {
-    const name = kindNames.get(p.constructor);
-    if (name) return name;
+  const c = classOf(Object.getPrototypeOf(q)?.constructor);
+  if (c === undefined) throw new TypeError('share: not a conc queue');
+  return c.token;
+}
+
+/** The registration of `cls` or of its nearest registered superclass. */
+function classOf(cls: unknown): { kind: Kind; token: string } | undefined {
+  for (let c = cls as object | null; c; c = Object.getPrototypeOf(c)) {
+    const found = classes.get(c);
+    if (found !== undefined) return found;
   }
-  throw new TypeError('share: not a conc queue');
+  return undefined;
 }
 
 /** Validates the options and makes the shared store (or takes the one being attached). */
@@ -183,15 +191,9 @@ export function tokenData(token: unknown, kind: string): unknown {
   return token.data;
 }
 
-const KINDS = new Map<abstract new (...args: never[]) => unknown, Kind>();
-
 /** The order of the class being constructed (Queue, or a subclass that registered its own). */
 export function kindOf(target: unknown): Kind {
-  for (let c = target as { prototype?: unknown } | null; c; c = Object.getPrototypeOf(c)) {
-    const kind = KINDS.get(c as abstract new (...args: never[]) => unknown);
-    if (kind !== undefined) return kind;
-  }
-  return Kind.FIFO;
+  return classOf(target)?.kind ?? Kind.FIFO;
 }
 
 /** Registers a queue class: its order and its share-token kind (`queue.thread.<Name>`). */
@@ -201,9 +203,9 @@ export function defineQueueClass(
   name: string,
   attach: (data: unknown) => unknown,
 ): void {
-  KINDS.set(cls, kind);
-  kindNames.set(cls, `queue.thread.${name}`);
-  registerKind({ kind: `queue.thread.${name}`, attach, Class: cls });
+  const token = `queue.thread.${name}`;
+  classes.set(cls, { kind, token });
+  registerKind({ kind: token, attach, Class: cls });
 }
 
 /** Builds a queue of class `cls` around an attached setup. */

@@ -416,7 +416,7 @@ export class Store {
     return this.s.i32[(b >> 2) + I.LEN]!;
   }
 
-  /** Copies the payload of a taken block into the start of `into` (which must be long enough); returns its length. */
+  /** Copies the payload of a taken block into the start of `into` (at least {@link lengthOf} long); returns its length. */
   copyOut(b: number, into: Uint8Array): number {
     const s = this.s;
     const a = s.i32;
@@ -427,23 +427,6 @@ export class Store {
     if (len <= 64) for (let k = 0; k < len; k++) into[k] = u8[start + k]!;
     else into.set(u8.subarray(start, start + len));
     return len;
-  }
-
-  /** The payload of a taken block, copied into `into` when it fits, else into a new array. */
-  read(b: number, into: Uint8Array): Uint8Array {
-    const s = this.s;
-    const a = s.i32;
-    const w = b >> 2;
-    const len = a[w + I.LEN]!;
-    const start = b + this.header + (this.kind === Kind.PRIORITY ? a[w + I.RANK_KEY]! >>> 8 : 0);
-    const u8 = s.u8;
-    if (len <= 64 && len <= into.length) {
-      for (let k = 0; k < len; k++) into[k] = u8[start + k]!;
-      return into.subarray(0, len);
-    }
-    const out = len <= into.length ? into.subarray(0, len) : new Uint8Array(len);
-    out.set(u8.subarray(start, start + len));
-    return out;
   }
 
   /** Hands the first `n` taken blocks back (lock-free); the next lock holder frees them. */
