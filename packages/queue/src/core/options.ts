@@ -73,7 +73,8 @@ export interface Wait {
   readonly deadline: number;
 }
 
-const NO_WAIT: Wait = { block: false, deadline: 0 };
+/** `block: false`: try once. */
+export const NO_WAIT: Wait = { block: false, deadline: 0 };
 const FOREVER: Wait = { block: true, deadline: Number.POSITIVE_INFINITY };
 
 /** Checks a timeout in milliseconds: a non-negative number or Infinity. */

@@ -11,6 +11,7 @@ import {
   type AsyncWaitOptions,
   checkMax,
   checkSignal,
+  NO_WAIT,
   type ShutdownOptions,
   toWait,
   type Wait,
@@ -416,4 +417,3 @@ export abstract class BaseQueue<T> {
 }
 
 const EMPTY_BYTES = new Uint8Array(0);
-const NO_WAIT: Wait = { block: false, deadline: 0 };
