@@ -12,6 +12,7 @@
  * views of the pushed chunks when a frame lies within one.
  */
 import { constants } from 'node:buffer';
+import { MESSAGE_HEADER_SIZE, MESSAGE_VERSION } from './envelope.js';
 import { FrameTooLargeError, ProtocolError } from './errors.js';
 
 /** The default frame size limit: 64 MiB. */
@@ -92,6 +93,20 @@ export function encodeFrame(payload: Uint8Array, options: FrameOptions = {}): Ui
 }
 
 /**
+ * The frame header of a message whose body (envelope included) is `size`
+ * bytes, followed by the envelope for codec tag `tag`: all that goes before
+ * the encoded value.
+ */
+export function encodeMessageHead(size: number, tag: number): Uint8Array {
+  const header = encodeFrameHeader(size);
+  const head = new Uint8Array(header.byteLength + MESSAGE_HEADER_SIZE);
+  head.set(header);
+  head[header.byteLength] = MESSAGE_VERSION;
+  head[header.byteLength + 1] = tag;
+  return head;
+}
+
+/**
  * Writes frames with a size limit, and batches many small frames into few
  * chunks (CPython joins header and payload up to 16 KiB for the same reason:
  * fewer, larger writes).
@@ -111,42 +126,56 @@ export class FrameEncoder {
 
   /**
    * The chunks of several frames in order: runs of small frames are copied
-   * into one buffer, large payloads are passed through uncopied. Checks every
-   * payload before producing anything.
+   * into one buffer, large payloads are passed through uncopied behind their
+   * own header. Checks every payload before producing anything.
    *
-   * @throws FrameTooLargeError when any payload is over the limit (nothing is encoded).
+   * @param tags one per payload when the payloads are encoded message values
+   *   (see `encodeMessage`): a tag ≥ 0 is that value's codec tag, and its
+   *   frame starts with the 2-byte envelope; -1 frames the payload as it is.
+   * @throws FrameTooLargeError when any frame is over the limit (nothing is encoded).
    */
-  encodeBatch(payloads: readonly Uint8Array[]): Uint8Array[] {
-    for (const p of payloads) {
-      if (p.byteLength > this.maxFrameSize) throw new FrameTooLargeError(p.byteLength, this.maxFrameSize);
+  encodeBatch(payloads: readonly Uint8Array[], tags?: readonly number[]): Uint8Array[] {
+    const bodySize = (i: number) =>
+      payloads[i]!.byteLength + (tags !== undefined && tags[i]! >= 0 ? MESSAGE_HEADER_SIZE : 0);
+    for (let i = 0; i < payloads.length; i++) {
+      const size = bodySize(i);
+      if (size > this.maxFrameSize) throw new FrameTooLargeError(size, this.maxFrameSize);
     }
     const out: Uint8Array[] = [];
-    let run: Uint8Array[] = [];
+    let start = 0;
     let runBytes = 0;
-    const flush = () => {
-      if (run.length === 0) return;
-      const joined = new Uint8Array(runBytes);
-      const view = new DataView(joined.buffer);
+    const endRun = (end: number) => {
+      if (runBytes === 0) return;
+      const buf = Buffer.allocUnsafe(runBytes);
       let at = 0;
-      for (const p of run) {
-        view.setInt32(at, p.byteLength);
-        joined.set(p, at + 4);
-        at += 4 + p.byteLength;
+      for (let i = start; i < end; i++) {
+        const payload = payloads[i]!;
+        buf.writeInt32BE(bodySize(i), at);
+        at += 4;
+        if (tags !== undefined && tags[i]! >= 0) {
+          buf[at] = MESSAGE_VERSION;
+          buf[at + 1] = tags[i]!;
+          at += MESSAGE_HEADER_SIZE;
+        }
+        buf.set(payload, at);
+        at += payload.byteLength;
       }
-      out.push(joined);
-      run = [];
+      out.push(buf);
       runBytes = 0;
     };
-    for (const p of payloads) {
-      if (p.byteLength <= COALESCE_MAX) {
-        run.push(p);
-        runBytes += 4 + p.byteLength;
-      } else {
-        flush();
-        out.push(encodeFrameHeader(p.byteLength), p);
+    for (let i = 0; i < payloads.length; i++) {
+      const payload = payloads[i]!;
+      const size = bodySize(i);
+      if (payload.byteLength <= COALESCE_MAX) {
+        if (runBytes === 0) start = i;
+        runBytes += 4 + size;
+        continue;
       }
+      endRun(i);
+      out.push(size === payload.byteLength ? encodeFrameHeader(size) : encodeMessageHead(size, tags![i]!));
+      out.push(payload);
     }
-    flush();
+    endRun(payloads.length);
     return out;
   }
 }

@@ -16,14 +16,11 @@ import { plainMsgpackCodec } from './codec/msgpack-plain.js';
 import { defaultCodec } from './codec/registry.js';
 import type { Codec } from './codec/types.js';
 import { v8Codec } from './codec/v8.js';
+import { MESSAGE_HEADER_SIZE, MESSAGE_VERSION } from './envelope.js';
 import { FrameTooLargeError, ProtocolError } from './errors.js';
-import { DEFAULT_MAX_FRAME_SIZE, encodeFrameHeader, type FrameOptions } from './frame.js';
+import { DEFAULT_MAX_FRAME_SIZE, encodeMessageHead, type FrameOptions } from './frame.js';
 
-/** The envelope version this copy writes and reads. */
-export const MESSAGE_VERSION = 1;
-
-/** Envelope bytes before the value. */
-export const MESSAGE_HEADER_SIZE = 2;
+export { MESSAGE_HEADER_SIZE, MESSAGE_VERSION } from './envelope.js';
 
 /** Codec tag of a codec both ends agreed on out of band (a custom codec). */
 export const CUSTOM_CODEC_TAG = 0;
@@ -93,12 +90,7 @@ export function encodeMessageFrame(
   const payload = codec.encode(value);
   const length = MESSAGE_HEADER_SIZE + payload.byteLength;
   if (length > max) throw new FrameTooLargeError(length, max);
-  const frameHeader = encodeFrameHeader(length);
-  const head = new Uint8Array(frameHeader.byteLength + MESSAGE_HEADER_SIZE);
-  head.set(frameHeader);
-  head[frameHeader.byteLength] = MESSAGE_VERSION;
-  head[frameHeader.byteLength + 1] = codecTag(codec);
-  return [head, payload];
+  return [encodeMessageHead(length, codecTag(codec)), payload];
 }
 
 /**

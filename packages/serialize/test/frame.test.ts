@@ -4,13 +4,17 @@ import { fixture, within } from '@conc/testkit';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  codecTag,
   DEFAULT_MAX_FRAME_SIZE,
+  decodeMessage,
   encodeFrame,
   encodeFrameHeader,
+  encodeMessage,
   FrameDecoder,
   FrameEncoder,
   isFrameTooLargeError,
   isProtocolError,
+  msgpackCodec,
 } from '../src/index.js';
 import { thrown } from './helpers.js';
 
@@ -195,6 +199,23 @@ describe('frames', () => {
     );
     const small = Array.from({ length: 100 }, (_, i) => new Uint8Array([i]));
     expect(new FrameEncoder().encodeBatch(small)).toHaveLength(1);
+  });
+
+  it('batch encoded values with their envelopes: each frame decodes as the message it was', () => {
+    const values = [{ a: 1 }, 'x'.repeat(20_000), [1, 2, 3], null];
+    const payloads = values.map((v) => msgpackCodec.encode(v));
+    const raw = new Uint8Array([9, 9]);
+    const tags = [...values.map(() => codecTag(msgpackCodec)), -1];
+    const chunks = new FrameEncoder().encodeBatch([...payloads, raw], tags);
+    const frames = new FrameDecoder().push(concat(chunks));
+    expect(frames.slice(0, -1).map((f) => decodeMessage(f))).toEqual(values);
+    expect(hex(frames.at(-1)!)).toBe(hex(raw));
+    // The same bytes encodeMessage makes, one value at a time.
+    expect(frames.slice(0, -1).map(hex)).toEqual(values.map((v) => hex(encodeMessage(v))));
+    // The limit counts the envelope: a 7-byte value makes a 9-byte frame.
+    const enc = new FrameEncoder({ maxFrameSize: 8 });
+    expect(isFrameTooLargeError(thrown(() => enc.encodeBatch([new Uint8Array(7)], [1])))).toBe(true);
+    expect(enc.encodeBatch([new Uint8Array(7)], [-1])).toHaveLength(1);
   });
 
   it("interoperate with CPython's multiprocessing.connection", async () => {

@@ -1,24 +1,24 @@
 /**
  * The sending half of a socket connection.
  *
- * Messages sent in the same tick form one batch, written with one `writev`:
- * runs of small messages are laid out in a single buffer (4-byte big-endian
- * length, the 2-byte conc envelope for values, the payload), big payloads go
- * through uncopied behind their own header. No per-message allocation beyond
- * the codec's own output: at hundreds of thousands of messages a second, a
- * separate header buffer per message was the sender's largest cost. A batch's
+ * Messages sent in the same tick form one batch, written with one `writev`
+ * (`FrameEncoder.encodeBatch` lays it out: runs of small messages in a single
+ * buffer, big payloads uncopied behind their own header). No per-message
+ * allocation beyond the codec's own output: at hundreds of thousands of
+ * messages a second, a separate header buffer per message was the sender's
+ * largest cost. A batch's
  * promise resolves in the write callback, once its bytes are with the
  * operating system; batches sent before the socket exists (a pipe end still
  * meeting its peer) wait, holding the process alive.
  */
 import type { Socket } from 'node:net';
-import { encodeFrameHeader, FrameTooLargeError, MESSAGE_HEADER_SIZE, MESSAGE_VERSION } from '@conc/serialize';
+import { FrameEncoder, FrameTooLargeError, MESSAGE_HEADER_SIZE } from '@conc/serialize';
 import { type Deferred, deferred } from '../core/deadline.js';
 import type { KeepAlive } from '../core/keep-alive.js';
 import { ConnectionClosedError } from '../errors.js';
 
-/** Payloads up to this size are copied into the shared buffer; bigger ones are written in place. */
-const COPY_LIMIT = 16 * 1024;
+/** Writes the frames; the size limit is checked per message in {@link SocketWriter.enqueue}. */
+const encoder = new FrameEncoder({ maxFrameSize: Number.POSITIVE_INFINITY });
 
 /** Messages waiting to be written: payloads, and each one's envelope codec tag (-1: raw bytes, no envelope). */
 export class Batch {
@@ -37,54 +37,7 @@ export class Batch {
 
   /** The chunks to write, in order. */
   chunks(): Uint8Array[] {
-    const { payloads, tags } = this;
-    const chunks: Uint8Array[] = [];
-    let start = 0;
-    let runBytes = 0;
-    const endRun = (end: number) => {
-      if (runBytes === 0) return;
-      const buf = Buffer.allocUnsafe(runBytes);
-      let at = 0;
-      for (let i = start; i < end; i++) {
-        const payload = payloads[i] as Uint8Array;
-        const tag = tags[i] as number;
-        buf.writeInt32BE(Batch.frameSize(payload, tag), at);
-        at += 4;
-        if (tag >= 0) {
-          buf[at] = MESSAGE_VERSION;
-          buf[at + 1] = tag;
-          at += MESSAGE_HEADER_SIZE;
-        }
-        buf.set(payload, at);
-        at += payload.byteLength;
-      }
-      chunks.push(buf);
-      runBytes = 0;
-    };
-    for (let i = 0; i < payloads.length; i++) {
-      const payload = payloads[i] as Uint8Array;
-      const tag = tags[i] as number;
-      const size = Batch.frameSize(payload, tag);
-      if (payload.byteLength > COPY_LIMIT) {
-        endRun(i);
-        const header = encodeFrameHeader(size);
-        if (tag >= 0) {
-          const head = Buffer.allocUnsafe(header.byteLength + MESSAGE_HEADER_SIZE);
-          head.set(header, 0);
-          head[header.byteLength] = MESSAGE_VERSION;
-          head[header.byteLength + 1] = tag;
-          chunks.push(head);
-        } else {
-          chunks.push(header);
-        }
-        chunks.push(payload);
-      } else {
-        if (runBytes === 0) start = i;
-        runBytes += 4 + size;
-      }
-    }
-    endRun(payloads.length);
-    return chunks;
+    return encoder.encodeBatch(this.payloads, this.tags);
   }
 }
 
