@@ -42,7 +42,6 @@ export interface FrameOptions {
 }
 
 function checkLimit(max: number, who: string): number {
-  if (max === Number.POSITIVE_INFINITY && who === 'FrameEncoder') return max;
   if (!Number.isSafeInteger(max) || max < 0 || max > constants.MAX_LENGTH) {
     throw new RangeError(
       `${who}: maxFrameSize must be an integer from 0 to ${constants.MAX_LENGTH}, got ${String(max)}`,
@@ -116,7 +115,9 @@ export class FrameEncoder {
   readonly maxFrameSize: number;
 
   constructor(options: FrameOptions = {}) {
-    this.maxFrameSize = checkLimit(options.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE, 'FrameEncoder');
+    const max = options.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE;
+    // An encoder may have no limit at all (its caller checks one of its own); a decoder never.
+    this.maxFrameSize = max === Number.POSITIVE_INFINITY ? max : checkLimit(max, 'FrameEncoder');
   }
 
   /** `[header, payload]` for one frame (see {@link encodeFrame}). */

@@ -46,7 +46,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { failure as failureOf, within } from '../time.js';
+import { failure as failureOf, sleep, within } from '../time.js';
 
 type Maybe<T> = T | Promise<T>;
 
@@ -190,9 +190,7 @@ const LIMIT = 10_000;
 const failure = (op: () => unknown) => failureOf<Error & { code?: string }>(op, LIMIT);
 
 /** Lets pending callbacks (and other threads' wake-ups) run for a moment. */
-function settle(ms = 30): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
+const settle = (ms = 30): Promise<void> => sleep(ms);
 
 /** Runs the lock contract for a tier; every blocking step is bounded. */
 export function lockContract(tier: string, factory: LockContractFactory): void {

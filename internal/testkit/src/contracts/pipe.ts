@@ -14,6 +14,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { failure, within } from '../time.js';
 import { plainDataArbitrary } from './codec.js';
 
 /** What the contract needs of a connection. */
@@ -66,28 +67,9 @@ export interface PipeContractOptions {
   numRuns?: number;
 }
 
-/** Settles `promise` or fails after `ms`: every blocking call in the contract is bounded. */
-function bounded<T>(promise: Promise<T>, ms: number, label: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    promise,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${label}: not settled within ${ms} ms`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
-}
-
-async function rejection(
-  promise: Promise<unknown>,
-  ms = 10_000,
-): Promise<{ code?: string; name?: string } & Error> {
-  try {
-    await bounded(promise, ms, 'expected a rejection');
-  } catch (err) {
-    return err as { code?: string } & Error;
-  }
-  throw new Error('expected the call to reject, but it resolved');
-}
+/** The error `promise` rejects with; fails if it resolves or hangs (with a live-resource report). */
+const rejection = (promise: Promise<unknown>, ms = 10_000) =>
+  failure<Error & { code?: string; name?: string }>(() => promise, ms);
 
 async function withPair(
   make: () => Promise<ContractPair>,
@@ -133,9 +115,9 @@ export function pipeContract(tier: string, options: PipeContractOptions): void {
           { nested: { deep: { deeper: ['x'] } } },
         ];
         for (const v of values) void a.send(v);
-        for (const v of values) expect(await bounded(b.recv(), 10_000, 'b.recv')).toStrictEqual(v);
+        for (const v of values) expect(await within(b.recv(), 10_000, 'b.recv')).toStrictEqual(v);
         await b.send('back');
-        expect(await bounded(a.recv(), 10_000, 'a.recv')).toBe('back');
+        expect(await within(a.recv(), 10_000, 'a.recv')).toBe('back');
       });
     });
 
@@ -149,9 +131,9 @@ export function pipeContract(tier: string, options: PipeContractOptions): void {
           fc.asyncProperty(fc.array(item, { minLength: 1, maxLength: 30 }), async (items) => {
             const sent = items.map((it) => (it.kind === 'value' ? a.send(it.v) : a.sendBytes(it.v)));
             for (const it of items) {
-              if (it.kind === 'value') expect(await bounded(b.recv(), 10_000, 'recv')).toStrictEqual(it.v);
+              if (it.kind === 'value') expect(await within(b.recv(), 10_000, 'recv')).toStrictEqual(it.v);
               else
-                expect(new Uint8Array(await bounded(b.recvBytes(), 10_000, 'recvBytes'))).toStrictEqual(it.v);
+                expect(new Uint8Array(await within(b.recvBytes(), 10_000, 'recvBytes'))).toStrictEqual(it.v);
             }
             await Promise.all(sent);
           }),
@@ -200,7 +182,7 @@ export function pipeContract(tier: string, options: PipeContractOptions): void {
         await expect(b.recv()).rejects.toThrow();
         // It can still send.
         await b.send('ok');
-        expect(await bounded(a.recv(), 10_000, 'a.recv')).toBe('ok');
+        expect(await within(a.recv(), 10_000, 'a.recv')).toBe('ok');
       });
     });
 
@@ -210,7 +192,7 @@ export function pipeContract(tier: string, options: PipeContractOptions): void {
         expect(await b.poll(20)).toBe(false);
         const polled = b.poll(30_000);
         await a.send('x');
-        expect(await bounded(polled, 10_000, 'poll')).toBe(true);
+        expect(await within(polled, 10_000, 'poll')).toBe(true);
         expect(await b.poll()).toBe(true);
         expect(await b.recv()).toBe('x');
         expect(await b.poll()).toBe(false);
@@ -232,7 +214,7 @@ export function pipeContract(tier: string, options: PipeContractOptions): void {
         pre.abort(new Error('already'));
         await expect(b.recv({ signal: pre.signal })).rejects.toThrow('already');
         await a.send('for the next recv');
-        expect(await bounded(b.recv(), 10_000, 'recv')).toBe('for the next recv');
+        expect(await within(b.recv(), 10_000, 'recv')).toBe('for the next recv');
       });
     });
 
@@ -242,7 +224,7 @@ export function pipeContract(tier: string, options: PipeContractOptions): void {
         await a.send(1);
         await a.send(2);
         await a.send(3);
-        expect(await bounded(Promise.all(r), 10_000, 'recvs')).toEqual([1, 2, 3]);
+        expect(await within(Promise.all(r), 10_000, 'recvs')).toEqual([1, 2, 3]);
       });
     });
 
@@ -251,7 +233,7 @@ export function pipeContract(tier: string, options: PipeContractOptions): void {
         const sizes = [1, 70_000, 5, 300_000, 0, 16_385, 2, 1_000_000, 64];
         const sends = sizes.map((size, i) => a.sendBytes(patterned(size, i)));
         for (let i = 0; i < sizes.length; i++) {
-          const got = await bounded(b.recvBytes(), 20_000, 'recvBytes');
+          const got = await within(b.recvBytes(), 20_000, 'recvBytes');
           expect(got.byteLength).toBe(sizes[i]);
           expect(Buffer.from(got).equals(Buffer.from(patterned(sizes[i] as number, i)))).toBe(true);
         }
@@ -263,7 +245,7 @@ export function pipeContract(tier: string, options: PipeContractOptions): void {
       await withPair(pair, async ({ a, b }) => {
         const big = patterned(bigMessage, 3);
         const sent = a.sendBytes(big);
-        const got = await bounded(b.recvBytes(), 30_000, 'big recvBytes');
+        const got = await within(b.recvBytes(), 30_000, 'big recvBytes');
         await sent;
         expect(got.byteLength).toBe(bigMessage);
         expect(Buffer.from(got).equals(Buffer.from(big))).toBe(true);
@@ -276,7 +258,7 @@ export function pipeContract(tier: string, options: PipeContractOptions): void {
         expect(err.code).toBe('ERR_CONC_SERIALIZATION');
         expect(String((err as { path?: string }).path)).toContain('callback');
         await a.send('after');
-        expect(await bounded(b.recv(), 10_000, 'recv')).toBe('after');
+        expect(await within(b.recv(), 10_000, 'recv')).toBe('after');
       });
     });
 
@@ -285,8 +267,8 @@ export function pipeContract(tier: string, options: PipeContractOptions): void {
         await a.send('one');
         await a.send('two');
         await a.close();
-        expect(await bounded(b.recv(), 10_000, 'recv 1')).toBe('one');
-        expect(await bounded(b.recv(), 10_000, 'recv 2')).toBe('two');
+        expect(await within(b.recv(), 10_000, 'recv 1')).toBe('one');
+        expect(await within(b.recv(), 10_000, 'recv 2')).toBe('two');
         const err = await rejection(b.recv());
         expect(err.code).toBe('ERR_CONC_CONNECTION_CLOSED');
         expect(await b.poll()).toBe(true);
@@ -307,7 +289,7 @@ export function pipeContract(tier: string, options: PipeContractOptions): void {
       await withPair(pair, async ({ a, b }) => {
         const waiting = b.recv();
         await a.send('last');
-        expect(await bounded(waiting, 10_000, 'recv')).toBe('last');
+        expect(await within(waiting, 10_000, 'recv')).toBe('last');
         const next = rejection(b.recv());
         await a.close();
         expect((await next).code).toBe('ERR_CONC_CONNECTION_CLOSED');
@@ -331,7 +313,7 @@ export function pipeContract(tier: string, options: PipeContractOptions): void {
         for (let i = 0; i < 5; i++) void a.send(i);
         void a.close();
         const got: unknown[] = [];
-        await bounded(
+        await within(
           (async () => {
             for await (const v of b) got.push(v);
           })(),
@@ -349,7 +331,7 @@ export function pipeContract(tier: string, options: PipeContractOptions): void {
           await expect(a.send(1)).rejects.toThrow(TypeError);
           await expect(b.recv()).rejects.toThrow(TypeError);
           await b.send('one way');
-          expect(await bounded(a.recv(), 10_000, 'recv')).toBe('one way');
+          expect(await within(a.recv(), 10_000, 'recv')).toBe('one way');
         });
       });
     }
@@ -362,8 +344,8 @@ export function pipeContract(tier: string, options: PipeContractOptions): void {
           for (const v of values) void remote.conn.send(v);
           await remote.conn.sendBytes(patterned(100_000, 9));
           for (const v of values)
-            expect(await bounded(remote.conn.recv(), 10_000, 'echo recv')).toStrictEqual(v);
-          const echoed = await bounded(remote.conn.recvBytes(), 10_000, 'echo bytes');
+            expect(await within(remote.conn.recv(), 10_000, 'echo recv')).toStrictEqual(v);
+          const echoed = await within(remote.conn.recvBytes(), 10_000, 'echo bytes');
           expect(Buffer.from(echoed).equals(Buffer.from(patterned(100_000, 9)))).toBe(true);
         } finally {
           await remote.conn.close();
@@ -375,7 +357,7 @@ export function pipeContract(tier: string, options: PipeContractOptions): void {
         const remote = await remoteEcho();
         try {
           await remote.conn.send('ping');
-          expect(await bounded(remote.conn.recv(), 10_000, 'echo')).toBe('ping');
+          expect(await within(remote.conn.recv(), 10_000, 'echo')).toBe('ping');
           const waiting = rejection(remote.conn.recv());
           await remote.kill();
           expect((await waiting).code).toBe('ERR_CONC_CONNECTION_CLOSED');

@@ -31,7 +31,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { failure as failureOf, within } from '../time.js';
+import { failure as failureOf, sleep, within } from '../time.js';
 
 type Maybe<T> = T | Promise<T>;
 
@@ -114,9 +114,7 @@ async function outcome(op: () => unknown): Promise<unknown> {
 }
 
 /** Lets every pending callback (and other threads' wake-ups) run for a moment. */
-function settle(ms = 30): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
+const settle = (ms = 30): Promise<void> => sleep(ms);
 
 /** An item of the kind's shape: `[priority, data]` pairs for every kind, so one format fits all. */
 function item(i: number, data: unknown = i): [number, unknown] {

@@ -113,6 +113,24 @@ markStructured(fastPacker);
 markStructured(flatPacker);
 markStructured(recordsPacker);
 
+/** Packs `value`, given what {@link scan} found in it (so a caller that scanned never walks it again). */
+function encodeScanned(value: unknown, found: number): Uint8Array {
+  if ((found & (Found.Map | Found.Cycle)) === 0) {
+    try {
+      return ((found & Found.Repeat) === 0 ? flatPacker : fastPacker).pack(value);
+    } catch {
+      // Also what an object of more than 65,535 keys does here; records have no such limit.
+    }
+  }
+  try {
+    const out = recordsPacker.pack(value, RESERVE_START_SPACE | 1);
+    out[0] = RECORDS_MARK;
+    return out;
+  } catch (err) {
+    return explain(value, profile, err);
+  }
+}
+
 /**
  * MessagePack in msgpackr's structured-clone mode: the default codec.
  *
@@ -134,21 +152,7 @@ markStructured(recordsPacker);
 export const msgpackCodec: Codec = {
   name: 'msgpack',
   encode(value: unknown): Uint8Array {
-    const found = scan(value, profile);
-    if ((found & (Found.Map | Found.Cycle)) === 0) {
-      try {
-        return ((found & Found.Repeat) === 0 ? flatPacker : fastPacker).pack(value);
-      } catch {
-        // Also what an object of more than 65,535 keys does here; records have no such limit.
-      }
-    }
-    try {
-      const out = recordsPacker.pack(value, RESERVE_START_SPACE | 1);
-      out[0] = RECORDS_MARK;
-      return out;
-    } catch (err) {
-      return explain(value, profile, err);
-    }
+    return encodeScanned(value, scan(value, profile));
   },
   encodeRange(value: unknown, out: { bytes: Uint8Array; start: number; end: number }): void {
     const found = scan(value, profile);
@@ -170,7 +174,7 @@ export const msgpackCodec: Codec = {
         return;
       }
     }
-    const bytes = msgpackCodec.encode(value);
+    const bytes = encodeScanned(value, found);
     out.bytes = bytes;
     out.start = 0;
     out.end = bytes.length;
