@@ -115,6 +115,11 @@ describe('options are validated up front', () => {
     expect(thrown(() => cond.notify(-1))).toBeInstanceOf(RangeError);
     cond.release();
     await expect(new Event().wait({ timeout: -1 })).rejects.toBeInstanceOf(RangeError);
+    // Checked whether or not the flag is up: a bad call fails the same way every time.
+    const set = new Event();
+    set.set();
+    await expect(set.wait({ timeout: -1 })).rejects.toBeInstanceOf(RangeError);
+    expect(thrown(() => set.waitSync({ timeout: -1 }))).toBeInstanceOf(RangeError);
     await expect(lock.withLock(undefined as unknown as () => void)).rejects.toBeInstanceOf(TypeError);
   });
 });

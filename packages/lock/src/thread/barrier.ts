@@ -1,7 +1,7 @@
 import { registerKind, type Shareable, shareSymbol } from '@conc/serialize';
-import { BrokenBarrierError } from '../core/errors.js';
+import { BrokenBarrierError, ForeignBufferError } from '../core/errors.js';
 import { checkInt, deadlineOf, type Resolved, resolveWait, type WaitOptions } from '../core/options.js';
-import { attachData, expectParam, open, type Placement } from './layout.js';
+import { attachData, expectParam, open, type Placement, storedParam, tokenData } from './layout.js';
 import { give, take } from './mutex.js';
 import { blockOn, type WaitRoutine, waitOn } from './park.js';
 import type { OwnerRegistry } from './registry.js';
@@ -323,23 +323,24 @@ export class Barrier implements Shareable {
     }
   }
 
-  /** Token data for `share()` (the action stays in this thread). */
+  /** Token data for `share()` (the action stays in this thread; the party count is read from the memory). */
   [shareSymbol](): { kind: string; data: unknown } {
     return {
       kind: KIND,
-      data: {
-        buffer: this.buffer,
-        byteOffset: this.byteOffset,
-        registry: this.#registry.buffer,
-        parties: this.#parties,
-      },
+      data: tokenData(this, this.#registry),
     };
   }
 
   static {
     registerKind<Barrier>({
       kind: KIND,
-      attach: (data) => attachData(data, (p) => new Barrier((data as { parties: number }).parties, p)),
+      attach: (data) =>
+        attachData(data, (p) => {
+          const parties = storedParam(p, 'Barrier', PARTIES);
+          if (parties === undefined)
+            throw new ForeignBufferError('Barrier: the token points at memory holding no Barrier');
+          return new Barrier(parties, p);
+        }),
       Class: Barrier,
     });
   }

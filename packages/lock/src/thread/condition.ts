@@ -8,7 +8,7 @@ import {
   resolveWait,
   type WaitOptions,
 } from '../core/options.js';
-import { attachData, expectParam, open, type Placement, storedParam } from './layout.js';
+import { attachData, expectParam, open, type Placement, storedParam, tokenData } from './layout.js';
 import type { Lock } from './lock.js';
 import { kIsOwned, kReleaseSave, kRestore, kWakeOnRelease } from './owned-lock.js';
 import { blockOn, type WaitRoutine, waitOn } from './park.js';
@@ -229,24 +229,20 @@ export class Condition implements Shareable {
    */
   async waitFor<T>(predicate: () => T, options?: WaitOptions): Promise<T> {
     const o = resolveWait(options, 'Condition.waitFor');
-    let result = predicate();
-    while (!result) {
-      const timeout = o.deadline === Number.POSITIVE_INFINITY ? undefined : o.deadline - performance.now();
-      if (timeout !== undefined && timeout <= 0) break;
-      await this.wait({ timeout, signal: o.signal });
-      result = predicate();
-    }
-    return result;
+    return waitOn(this.#waitFor(predicate, o, false, 'waitFor'), o.signal);
   }
 
   /** Sync {@link Condition.waitFor}. */
   waitForSync<T>(predicate: () => T, options?: WaitOptions): T {
     const o = resolveWait(options, 'Condition.waitForSync');
+    return blockOn(this.#waitFor(predicate, o, true, 'waitForSync'), o.signal);
+  }
+
+  /** Waits (one deadline for the whole call) until the predicate holds: both flavours of waitFor. */
+  *#waitFor<T>(predicate: () => T, o: Resolved, blocking: boolean, what: string): WaitRoutine<T> {
     let result = predicate();
-    while (!result) {
-      const timeout = o.deadline === Number.POSITIVE_INFINITY ? undefined : o.deadline - performance.now();
-      if (timeout !== undefined && timeout <= 0) break;
-      this.waitSync({ timeout, signal: o.signal });
+    while (!result && o.deadline - performance.now() > 0) {
+      yield* this.#wait(o, blocking, what);
       result = predicate();
     }
     return result;
@@ -261,8 +257,35 @@ export class Condition implements Shareable {
       throw new RangeError(`Condition.notify: n must be a non-negative number, got ${String(n)}`);
     }
     this.#mustOwn('notify');
-    const i32 = this.#i32;
+    let woken = 0;
+    if (n === 1) {
+      // The usual call: one pass for the oldest waiter, no list to build and sort.
+      for (;;) {
+        let best = -1;
+        let bestTicket = 0;
+        this.#eachWaiting((at, ticket) => {
+          if (best < 0 || ((ticket - bestTicket) | 0) < 0) {
+            best = at;
+            bestTicket = ticket;
+          }
+        });
+        if (best < 0) return 0;
+        if (this.#wake(best)) return 1;
+      }
+    }
     const queued: { ticket: number; at: number }[] = [];
+    this.#eachWaiting((at, ticket) => queued.push({ ticket, at }));
+    queued.sort((a, b) => (a.ticket - b.ticket) | 0);
+    for (const { at } of queued) {
+      if (woken >= n) break;
+      if (this.#wake(at)) woken++;
+    }
+    return woken;
+  }
+
+  /** Calls `visit` for each live waiter's slot; a dead thread's slot is cancelled on the way. */
+  #eachWaiting(visit: (at: number, ticket: number) => void): void {
+    const i32 = this.#i32;
     for (let i = 0; i < this.#capacity; i++) {
       const at = SLOTS + i * SLOT_WORDS;
       if (Atomics.load(i32, at + S_STATE) !== WAITING) continue;
@@ -270,17 +293,16 @@ export class Condition implements Shareable {
         Atomics.compareExchange(i32, at + S_STATE, WAITING, CANCELLED);
         continue;
       }
-      queued.push({ ticket: Atomics.load(i32, at + S_TICKET), at });
+      visit(at, Atomics.load(i32, at + S_TICKET));
     }
-    queued.sort((a, b) => (a.ticket - b.ticket) | 0);
-    let woken = 0;
-    for (const { at } of queued) {
-      if (woken >= n) break;
-      if (Atomics.compareExchange(i32, at + S_STATE, WAITING, NOTIFIED) !== WAITING) continue;
-      this.lock[kWakeOnRelease](i32, at + S_STATE);
-      woken++;
-    }
-    return woken;
+  }
+
+  /** Notifies the waiter of slot `at`, woken once the lock is released; false if it stopped waiting meanwhile. */
+  #wake(at: number): boolean {
+    const i32 = this.#i32;
+    if (Atomics.compareExchange(i32, at + S_STATE, WAITING, NOTIFIED) !== WAITING) return false;
+    this.lock[kWakeOnRelease](i32, at + S_STATE);
+    return true;
   }
 
   /** Wakes every waiter; returns how many. Must be called holding the lock. */
@@ -292,12 +314,7 @@ export class Condition implements Shareable {
   [shareSymbol](): { kind: string; data: unknown } {
     return {
       kind: KIND,
-      data: {
-        buffer: this.buffer,
-        byteOffset: this.byteOffset,
-        registry: this.#registry.buffer,
-        lock: share(this.lock),
-      },
+      data: { ...tokenData(this, this.#registry), lock: share(this.lock) },
     };
   }
 

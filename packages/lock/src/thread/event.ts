@@ -1,6 +1,6 @@
 import { registerKind, type Shareable, shareSymbol } from '@conc/serialize';
 import { resolveWait, type WaitOptions } from '../core/options.js';
-import { attachData, open, type Placement } from './layout.js';
+import { attachData, open, type Placement, tokenData } from './layout.js';
 import { blockOn, type WaitRoutine, waitOn } from './park.js';
 import type { OwnerRegistry } from './registry.js';
 
@@ -82,16 +82,16 @@ export class Event implements Shareable {
    * `timeout` passes first. Never blocks the event loop.
    */
   async wait(options?: WaitOptions): Promise<boolean> {
-    if (this.isSet()) return true;
     const o = resolveWait(options, 'Event.wait');
+    if (this.isSet()) return true;
     o.signal?.throwIfAborted();
     return waitOn(this.#wait(o.deadline), o.signal);
   }
 
   /** Sync {@link Event.wait}: blocks this thread (meant for workers). */
   waitSync(options?: WaitOptions): boolean {
-    if (this.isSet()) return true;
     const o = resolveWait(options, 'Event.waitSync');
+    if (this.isSet()) return true;
     o.signal?.throwIfAborted();
     return blockOn(this.#wait(o.deadline), o.signal);
   }
@@ -113,7 +113,7 @@ export class Event implements Shareable {
   [shareSymbol](): { kind: string; data: unknown } {
     return {
       kind: KIND,
-      data: { buffer: this.buffer, byteOffset: this.byteOffset, registry: this.#registry.buffer },
+      data: tokenData(this, this.#registry),
     };
   }
 

@@ -203,6 +203,14 @@ export function open(
   return { i32, registry };
 }
 
+/** The data of a primitive's token: where it lives and its owner registry (read back by {@link attachData}). */
+export function tokenData(
+  at: { readonly buffer: SharedArrayBuffer; readonly byteOffset: number },
+  registry: OwnerRegistry,
+): { buffer: SharedArrayBuffer; byteOffset: number; registry: SharedArrayBuffer } {
+  return { buffer: at.buffer, byteOffset: at.byteOffset, registry: registry.buffer };
+}
+
 /** Rebuilds a primitive from the data of its token, learning the token's registry first. */
 export function attachData<T>(data: unknown, make: (placement: Placement) => T): T {
   const d = readTokenData(data);

@@ -34,11 +34,6 @@ const KIND = 'lock.thread.Lock';
  * ```
  */
 export class Lock extends OwnedLock {
-  /** Bytes a Lock occupies in a SharedArrayBuffer. */
-  static byteLength(): number {
-    return 16;
-  }
-
   /**
    * Allocates a new lock, or creates/attaches one in `buffer` at `byteOffset`
    * (zeroed memory creates it; memory holding a Lock attaches; anything else

@@ -25,7 +25,7 @@ import {
   resolveAcquire,
 } from '../core/options.js';
 import { reportOwnerDied } from '../core/owner-died.js';
-import { open, type Placement } from './layout.js';
+import { open, type Placement, tokenData } from './layout.js';
 import { BUSY, CONTENDED, TAKEN, take } from './mutex.js';
 import { blockOn, type WaitRoutine, waitOn } from './park.js';
 import { ABANDONED, type OwnerRegistry, TAG_MASK } from './registry.js';
@@ -97,6 +97,11 @@ export function abandon(i32: Int32Array, index: number): void {
 
 /** Base of {@link Lock} and {@link RLock}; not exported from the package. */
 export abstract class OwnedLock implements Shareable, ConditionLock {
+  /** Bytes a Lock or RLock occupies in a SharedArrayBuffer. */
+  static byteLength(): number {
+    return BYTES;
+  }
+
   /** The shared memory this lock lives in. */
   readonly buffer: SharedArrayBuffer;
   /** Where in `buffer` it lives. */
@@ -293,7 +298,7 @@ export abstract class OwnedLock implements Shareable, ConditionLock {
   [shareSymbol](): { kind: string; data: unknown } {
     return {
       kind: this.shareKind,
-      data: { buffer: this.buffer, byteOffset: this.byteOffset, registry: this.registry.buffer },
+      data: tokenData(this, this.registry),
     };
   }
 }

@@ -26,11 +26,6 @@ const KIND = 'lock.thread.RLock';
  * ```
  */
 export class RLock extends OwnedLock {
-  /** Bytes an RLock occupies in a SharedArrayBuffer. */
-  static byteLength(): number {
-    return 16;
-  }
-
   /**
    * Allocates a new RLock, or creates/attaches one in `buffer` at `byteOffset`
    * (zeroed memory creates it; memory holding an RLock attaches; anything else

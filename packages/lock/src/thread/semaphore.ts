@@ -22,8 +22,8 @@ import {
   resolveAcquire,
 } from '../core/options.js';
 import { reportOwnerDied } from '../core/owner-died.js';
-import { attachData, expectParam, open, type Placement, storedParam } from './layout.js';
-import { blockOn, type WaitRoutine, waitOn } from './park.js';
+import { attachData, expectParam, open, type Placement, storedParam, tokenData } from './layout.js';
+import { blockOn, type ParkResult, type WaitRoutine, waitOn } from './park.js';
 import type { OwnerRegistry } from './registry.js';
 
 const VALUE = 2;
@@ -173,19 +173,24 @@ export class Semaphore implements Shareable, Takeable {
   *#acquire(o: Resolved): WaitRoutine<number> {
     this.#claimRow();
     const i32 = this.#i32;
+    // Dead holders' permits come back only by a scan of the holder rows: on the first miss, and
+    // after a park that timed out (a release by a live thread wakes the park instead).
+    let scan = true;
     for (;;) {
       const r = this.#tryTake();
       if (r !== FAILED) return this.#settle(r, o.onOwnerDied);
-      if (this.#recoverDead() > 0) continue;
+      if (scan && this.#recoverDead() > 0) continue;
       if (o.deadline === NO_WAIT) return FAILED;
       const left = o.deadline - performance.now();
       if (left <= 0) return FAILED;
       Atomics.add(i32, WAITERS, 1);
+      let parked: ParkResult | undefined;
       try {
-        if (Atomics.load(i32, VALUE) <= 0) yield { i32, index: VALUE, value: 0, timeout: left };
+        if (Atomics.load(i32, VALUE) <= 0) parked = yield { i32, index: VALUE, value: 0, timeout: left };
       } finally {
         Atomics.sub(i32, WAITERS, 1);
       }
+      scan = parked === 'timed-out';
     }
   }
 
@@ -336,7 +341,7 @@ export class Semaphore implements Shareable, Takeable {
   [shareSymbol](): { kind: string; data: unknown } {
     return {
       kind: `lock.thread.${this.#kind}`,
-      data: { buffer: this.buffer, byteOffset: this.byteOffset, registry: this.#registry.buffer },
+      data: tokenData(this, this.#registry),
     };
   }
 
