@@ -1,5 +1,6 @@
+import { isPipeTimeoutError, PipeTimeoutError } from '../errors.js';
 import { type Connection, kReady, kWatch } from './connection.js';
-import { checkTimeout, type WaitOptions } from './deadline.js';
+import { checkTimeout, type WaitOptions, waitWith } from './deadline.js';
 
 /**
  * Waits until at least one of `connections` is ready and resolves with every
@@ -29,36 +30,33 @@ export async function wait<C extends Connection<unknown>>(
   if (list.length === 0) return [];
   const now = ready();
   if (now.length > 0) return now;
-  return new Promise<C[]>((resolve, reject) => {
-    let settled = false;
-    let timer: NodeJS.Timeout | undefined;
-    const stops: Array<() => void> = [];
-    const finish = (result: C[] | undefined, error?: unknown) => {
-      if (settled) return;
-      settled = true;
-      if (timer !== undefined) clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
-      for (const stop of stops) stop();
-      if (result) resolve(result);
-      else reject(error);
-    };
-    function onAbort() {
-      finish(undefined, signal?.reason);
-    }
-    // Settle a microtask later, so connections made ready by the same event are reported together.
-    let scheduled = false;
-    const onReady = () => {
-      if (scheduled) return;
-      scheduled = true;
-      queueMicrotask(() => finish(ready()));
-    };
-    for (const c of list) stops.push(c[kWatch](onReady));
-    signal?.addEventListener('abort', onAbort, { once: true });
-    const ms = options.timeout;
-    if (ms === 0) {
-      setImmediate(() => finish(ready()));
-    } else if (ms !== undefined && ms !== Number.POSITIVE_INFINITY) {
-      timer = setTimeout(() => finish(ready()), ms);
-    }
+  const ms = options.timeout;
+  // `0` only looks, after letting pending I/O land (as `poll(0)` does); a timeout ends with what is ready then.
+  return waitWith<C[]>(
+    ms === 0 ? { signal } : options,
+    (after) => new PipeTimeoutError(`wait: nothing ready within ${after} ms`, after),
+    (resolve) => {
+      const stops = list.map((c) => c[kWatch](onReady));
+      const immediate = ms === 0 ? setImmediate(finish) : undefined;
+      const withdraw = () => {
+        for (const stop of stops) stop();
+        if (immediate !== undefined) clearImmediate(immediate);
+      };
+      // Settle a microtask later, so connections made ready by the same event are reported together.
+      let scheduled = false;
+      function onReady() {
+        if (scheduled) return;
+        scheduled = true;
+        queueMicrotask(finish);
+      }
+      function finish() {
+        withdraw();
+        resolve(ready());
+      }
+      return withdraw;
+    },
+  ).catch((err: unknown) => {
+    if (isPipeTimeoutError(err)) return ready();
+    throw err;
   });
 }

@@ -115,7 +115,7 @@ export async function Client<T = unknown>(
     });
     let leftover: Uint8Array = new Uint8Array(0);
     if (authkey) {
-      const digest = options.digest ?? 'sha256';
+      const digest = options.digest;
       leftover = await handshake(socket, Math.max(1, deadline - Date.now()), async (io) => {
         await answerChallenge(io, authkey);
         await deliverChallenge(io, authkey, digest);

@@ -30,6 +30,10 @@ import {
   type SocketConnectionOptions,
 } from './socket-connection.js';
 
+/** Defaults of {@link ListenerOptions.handshakeTimeout} and {@link ListenerOptions.maxPendingHandshakes}. */
+const HANDSHAKE_TIMEOUT = 5000;
+const MAX_PENDING_HANDSHAKES = 64;
+
 const noop = () => {};
 const EMPTY = new Uint8Array(0);
 
@@ -125,7 +129,13 @@ export class Listener implements AsyncIterable<SocketConnection>, AsyncDisposabl
    * socket, a public TCP host without an authkey) or when the address is taken.
    */
   static async listen(options: ListenerOptions = {}): Promise<Listener> {
-    const { address, tls, backlog = 128, handshakeTimeout = 5000, maxPendingHandshakes = 64 } = options;
+    const {
+      address,
+      tls,
+      backlog = 128,
+      handshakeTimeout = HANDSHAKE_TIMEOUT,
+      maxPendingHandshakes = MAX_PENDING_HANDSHAKES,
+    } = options;
     if (address !== undefined) checkAddress(address, 'Listener.listen');
     const authkey =
       options.authkey === undefined ? undefined : authkeyBytes(options.authkey, 'Listener.listen');
@@ -225,7 +235,8 @@ export class Listener implements AsyncIterable<SocketConnection>, AsyncDisposabl
 
   #onSocket(socket: Socket): void {
     socket.on('error', noop);
-    const { handshakeTimeout = 5000, maxPendingHandshakes = 64 } = this.#options;
+    const { handshakeTimeout = HANDSHAKE_TIMEOUT, maxPendingHandshakes = MAX_PENDING_HANDSHAKES } =
+      this.#options;
     if (this.#closing || this.#handshaking.size >= maxPendingHandshakes) {
       socket.destroy();
       return;
@@ -237,7 +248,7 @@ export class Listener implements AsyncIterable<SocketConnection>, AsyncDisposabl
       return;
     }
     this.#handshaking.add(socket);
-    const digest = this.#options.digest ?? 'sha256';
+    const digest = this.#options.digest;
     handshake(socket, handshakeTimeout, async (io) => {
       await deliverChallenge(io, authkey, digest);
       await answerChallenge(io, authkey);
