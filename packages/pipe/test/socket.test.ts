@@ -143,6 +143,8 @@ describe('socket framing', () => {
       const err = await rejectionOf(conn.recvBytes());
       expect(err.code).toBe('ERR_CONC_CONNECTION_CLOSED');
       expect(err.message).toMatch(/middle of a message/);
+      // The frame decoder's account of where the stream stopped is kept as the cause.
+      expect(String((err as { cause?: unknown }).cause)).toMatch(/10 of 100 payload bytes/);
     } finally {
       await dispose();
     }

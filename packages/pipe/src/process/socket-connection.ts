@@ -228,12 +228,19 @@ export class SocketConnection<T = unknown> extends Connection<T> {
   }
 
   #onEnd(): void {
-    const partial = this.#decoder.buffered > 0;
-    const reason = new ConnectionClosedError(
-      partial
-        ? 'the peer closed the connection in the middle of a message'
-        : 'the peer closed the connection',
-    );
+    // The decoder says whether the stream stopped inside a frame, and where.
+    let cut: unknown;
+    try {
+      this.#decoder.end();
+    } catch (err) {
+      cut = err;
+    }
+    const reason =
+      cut === undefined
+        ? new ConnectionClosedError('the peer closed the connection')
+        : new ConnectionClosedError('the peer closed the connection in the middle of a message', {
+            cause: cut,
+          });
     this.#shutdown(reason, new ConnectionClosedError('the peer closed the connection'));
   }
 
