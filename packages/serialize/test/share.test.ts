@@ -115,6 +115,21 @@ describe('primitives inside messages', () => {
       expect(err.message).toMatch(/workerData or postMessage/);
     });
 
+    it(`${codec.name}: names the token's inner path once, whatever its keys hold`, () => {
+      class OddCell extends Cell {
+        override [shareSymbol]() {
+          return { kind: 'test.thread.Cell', data: { 'a: b': this.sab } };
+        }
+      }
+      const err = thrown(() => codec.encode({ slots: [new OddCell()] }));
+      expect(isSerializationError(err)).toBe(true);
+      expect(err.path).toBe('slots[0]');
+      expect(err.message).toMatch(
+        /token cannot travel inside a message: at data\["a: b"\]: a SharedArrayBuffer/,
+      );
+      expect(err.message.match(/cannot serialize/g)).toHaveLength(1);
+    });
+
     it(`${codec.name}: refuses a primitive whose package registers no class`, () => {
       const err = thrown(() => codec.encode({ x: new Loner() }));
       expect(isSerializationError(err)).toBe(true);

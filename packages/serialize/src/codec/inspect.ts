@@ -292,10 +292,12 @@ class Inspector {
   private fail(reason: string, cause?: unknown): never {
     const path = joinPath(this.path);
     const where = path === '' ? 'the value' : path;
-    throw new SerializationError(
+    const err = new SerializationError(
       `${this.p.codec} codec: cannot serialize ${where}: ${reason}`,
       cause === undefined ? { path } : { path, cause },
     );
+    bareReasons.set(err, reason);
+    throw err;
   }
 
   private child(segment: string, v: unknown): void {
@@ -455,6 +457,9 @@ export const tokenProfile: Profile = {
       : `${describe(o)} is not plain JSON data`,
 };
 
+/** What the inspector found wrong, without the codec and path its message adds around it. */
+const bareReasons = new WeakMap<Error, string>();
+
 /**
  * Describes a primitive as a token fit to travel inside a byte message (plain
  * JSON data). Calls `fail` (which throws) with the reason otherwise.
@@ -471,7 +476,7 @@ export function checkToken(instance: object, fail: (reason: string, cause?: unkn
   } catch (err) {
     const kind = (token as { kind?: unknown }).kind;
     const inner = (err as SerializationError).path;
-    const detail = (err as Error).message.replace(/^token codec: cannot serialize [^:]*: /, '');
+    const detail = bareReasons.get(err as Error) ?? (err as Error).message;
     fail(
       `its ${String(kind)} token cannot travel inside a message: ${inner ? `at ${inner}: ` : ''}${detail}`,
       err,
