@@ -98,7 +98,8 @@ function expectSameGraph(original: unknown, back: unknown): void {
       walk((x as { toJSON(): unknown }).toJSON(), y, `${path}.toJSON()`);
       return;
     }
-    check(typeof y === 'object' && y !== null, `${path}: expected an object, got ${String(y)}`);
+    // The message is built only on failure: String() of an object may throw (a `toString: undefined` key).
+    if (typeof y !== 'object' || y === null) check(false, `${path}: expected an object, got ${String(y)}`);
     const o = y as object;
     const was = forward.get(x);
     if (was !== undefined) {

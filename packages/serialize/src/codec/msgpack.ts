@@ -1,7 +1,7 @@
 /**
  * The default codec: MessagePack through msgpackr in its structured-clone mode.
  *
- * msgpackr 1.12 with `useRecords: false` (the fast setting: no per-message
+ * msgpackr 2.1 (as 1.12 before it) with `useRecords: false` (the fast setting: no per-message
  * record definitions) writes a `Map` exactly like a plain object and cannot
  * decode a cycle through a plain object. So the pre-walk tells the two apart:
  * a message holding a Map or a cycle is written with records instead (there a
