@@ -128,9 +128,8 @@ export function createHarness(ctx) {
       }
       const value = median(a);
       if (!baseline) return h.row({ id, unit, value, runs, note });
-      const base = median(b);
-      const ratio = higherIsBetter ? value / base : base / value;
-      return h.row({ id, unit, value, baseline: { id: baseline.id, value: base }, ratio, runs, note });
+      const base = { id: baseline.id, value: median(b) };
+      return h.row({ id, unit, value, baseline: base, higherIsBetter, runs, note });
     },
   };
   return h;

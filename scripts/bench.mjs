@@ -16,7 +16,6 @@ const { values } = parseArgs({
     quick: { type: 'boolean', default: false },
     only: { type: 'string' },
     runs: { type: 'string' },
-    build: { type: 'boolean', default: true },
     'no-build': { type: 'boolean', default: false },
     out: { type: 'string', default: join(root, 'bench-results.json') },
   },
@@ -26,7 +25,7 @@ const quick = values.quick;
 const runs = values.runs ? Number(values.runs) : quick ? 3 : 5;
 const only = values.only ? new Set(values.only.split(',').map((s) => s.trim())) : undefined;
 
-if (values.build && !values['no-build']) {
+if (!values['no-build']) {
   execFileSync(
     'pnpm',
     ['exec', 'turbo', 'run', 'build', '--filter=./packages/*', '--output-logs=errors-only'],
