@@ -11,22 +11,29 @@ const workerUrl = new URL('./worker.mjs', import.meta.url);
 /** One worker per role, released together (see scripts/bench-lib.mjs). */
 const together = (roles, env) => startTogether(workerUrl, roles, { env });
 
-/** Items per second of a producer → consumer run (the consumer's clock: it finishes last). */
-async function xfer(n, { batch, size, maxsize = 1000 } = {}) {
+/**
+ * Items per second of a producer → consumer run (the consumer's clock: it
+ * finishes last), after a warm-up round of `warm` items through the same
+ * queue in the same two workers (as for the baselines): the timed round
+ * measures steady state. Without it, V8 compiling the put and get paths while
+ * both cores are busy takes the first ~100k items (a 100k-item run measured
+ * about half the steady rate).
+ */
+async function xfer(n, { batch, size, maxsize = 1000, warm = n } = {}) {
   const q = new Queue({ maxsize, capacityBytes: size ? 256 * 1024 * 1024 : undefined });
   const token = share(q);
   const [, consumer] = await together([
-    { role: 'produce', token, n, batch, size },
-    { role: 'consume', token, n, batch, size },
+    { role: 'produce', token, n, batch, size, warm },
+    { role: 'consume', token, n, batch, size, warm },
   ]);
   return n / (consumer.ms / 1000);
 }
 
-async function port(n, { batch, size } = {}) {
+async function port(n, { batch, size, warm = n } = {}) {
   const { port1, port2 } = new MessageChannel();
   const [, consumer] = await together([
-    { role: 'port-produce', port: port1, n, batch, size },
-    { role: 'port-consume', port: port2, n, batch, size },
+    { role: 'port-produce', port: port1, n, batch, size, warm },
+    { role: 'port-consume', port: port2, n, batch, size, warm },
   ]);
   return n / (consumer.ms / 1000);
 }
@@ -54,9 +61,9 @@ export default async function (h) {
     ours: () => xfer(n),
     baseline: {
       id: 'python.queue.Queue.xfer.maxsize1000',
-      run: async () => (await python('queue_xfer.py', n, 1000)).ops_per_sec,
+      run: async () => (await python('queue_xfer.py', n, 1000, n)).ops_per_sec,
     },
-    note: '1 producer worker -> 1 consumer worker, putSync/getSync, maxsize 1000',
+    note: '1 producer worker -> 1 consumer worker, putSync/getSync, maxsize 1000; each side after an untimed round of as many items',
   });
   await h.compare({
     id: 'queue.thread.xfer.small.port',
