@@ -51,6 +51,16 @@ async function pingpong(n, env) {
   return ping.samples.slice(Math.floor(n / 10)); // drop the warm-up
 }
 
+/** Round trips of two workers waking each other with bare Atomics.wait/notify. */
+async function futexPingpong(n) {
+  const words = new SharedArrayBuffer(8);
+  const [ping] = await together([
+    { role: 'futex-ping', words, n },
+    { role: 'futex-pong', words, n },
+  ]);
+  return ping.samples.slice(Math.floor(n / 10)); // drop the warm-up
+}
+
 export default async function (h) {
   const n = h.quick ? 100_000 : 300_000;
   const python = (file, ...args) => h.python(file, args);
@@ -93,10 +103,12 @@ export default async function (h) {
   const py = [];
   const active = [];
   const parked = [];
+  const futex = [];
   for (let r = 0; r < h.runs; r++) {
     py.push(await python('queue_pingpong.py', rounds));
     active.push(await pingpong(rounds));
     parked.push(await pingpong(rounds, { ...process.env, CONC_QUEUE_SPIN_US: '0' }));
+    futex.push(await futexPingpong(rounds));
   }
   const pyP50 = h.median(py.map((x) => x.p50_us));
   const pyP99 = h.median(py.map((x) => x.p99_us));
@@ -124,6 +136,18 @@ export default async function (h) {
       runs: h.runs,
     });
   }
+
+  h.row({
+    id: 'queue.thread.pingpong.parked.p50.vs-futex',
+    unit: 'µs',
+    value: h.median(parked.map((s) => h.percentile(s, 50))),
+    baseline: {
+      id: 'node.Atomics.wait-notify.pingpong.p50',
+      value: h.median(futex.map((s) => h.percentile(s, 50))),
+    },
+    runs: h.runs,
+    note: 'the sleeping round trip against two bare Atomics.wait/notify wake-ups: the floor on this machine',
+  });
 
   const same = h.quick ? 200_000 : 1_000_000;
   await h.compare({

@@ -84,6 +84,25 @@ async function round(n, samples) {
     case 'pong':
       for (let i = 0; i < n; i++) back.putSync(q.getSync());
       break;
+    case 'futex-ping':
+    case 'futex-pong': {
+      // The floor under a sleeping round trip: bare Atomics.wait/notify, no queue.
+      const w = new Int32Array(workerData.words);
+      const [mine, theirs] = role === 'futex-ping' ? [0, 1] : [1, 0];
+      for (let i = 1; i <= n; i++) {
+        const s = performance.now();
+        if (role === 'futex-ping') {
+          Atomics.store(w, mine, i);
+          Atomics.notify(w, mine);
+        }
+        while (Atomics.load(w, theirs) !== i) Atomics.wait(w, theirs, i - 1);
+        if (role === 'futex-pong') {
+          Atomics.store(w, mine, i);
+          Atomics.notify(w, mine);
+        } else samples.push((performance.now() - s) * 1000);
+      }
+      break;
+    }
   }
   return check;
 }
