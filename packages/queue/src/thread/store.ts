@@ -368,9 +368,10 @@ export class Store {
     if (s.solo) {
       if (a0[H.COUNT] === 0 && a0[H.STATE] === 0) return EMPTY;
     } else if (
-      (Atomics.load(a0, H.LOCK) & 1) === 0 &&
+      // Only the count's read must be ordered (after a waiter counted itself); the others may be plain.
+      (a0[H.LOCK]! & 1) === 0 &&
       Atomics.load(a0, H.COUNT) === 0 &&
-      Atomics.load(a0, H.STATE) === 0
+      a0[H.STATE] === 0
     ) {
       return EMPTY;
     }
@@ -443,7 +444,7 @@ export class Store {
       return;
     }
     for (;;) {
-      const head = Atomics.load(a, H.RELEASED);
+      const head = a[H.RELEASED]!; // a guess: the compare-and-swap decides
       a[(last >> 2) + I.LINK] = head;
       if (Atomics.compareExchange(a, H.RELEASED, head, first) === head) return;
     }
@@ -482,7 +483,7 @@ export class Store {
   private detach(): number {
     const s = this.s;
     const a = s.i32;
-    if (this.drainSection === s.held || Atomics.load(a, H.RELEASED) === 0) return 0;
+    if (this.drainSection === s.held || a[H.RELEASED] === 0) return 0;
     s.check();
     let d: number;
     if (s.solo) {
