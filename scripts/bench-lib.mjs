@@ -26,7 +26,8 @@ function round(v) {
 }
 
 /**
- * Starts one worker thread per role (each gets `{ ...role, go }` as workerData),
+ * Starts one worker thread per role (each gets `{ ...role, go }` as workerData,
+ * and the role's own `env` if it has one, else the shared one),
  * waits until every one has posted that it is ready, releases them at once
  * through the shared `go` word (workers `Atomics.wait(new Int32Array(go), 0, 0)`),
  * and returns the message each one posts when done. Workers are always terminated.
@@ -34,8 +35,12 @@ function round(v) {
 export async function together(workerUrl, roles, { env } = {}) {
   const go = new SharedArrayBuffer(4);
   const workers = roles.map(
-    (data) =>
-      new Worker(workerUrl, { workerData: { ...data, go }, transferList: data.port ? [data.port] : [], env }),
+    ({ env: own, ...data }) =>
+      new Worker(workerUrl, {
+        workerData: { ...data, go },
+        transferList: data.port ? [data.port] : [],
+        env: own ?? env,
+      }),
   );
   const next = (w) =>
     new Promise((resolve, reject) => {

@@ -38,24 +38,31 @@ async function port(n, { batch, size, warm = n } = {}) {
   return n / (consumer.ms / 1000);
 }
 
-async function pingpong(n, env) {
+/** Spin settings (see wait.ts): none, every wait sleeps; long, the pinger never sleeps during a round trip. */
+const SLEEPS = { ...process.env, CONC_QUEUE_SPIN_US: '0' };
+const SPINS = { ...process.env, CONC_QUEUE_SPIN_US: '2000' };
+/** Between two round trips of the receiver-asleep runs, ten times the longest spin of wait.ts. */
+const ASLEEP_GAP_MS = 0.2;
+
+/** Round-trip samples (µs) of a pinger and a ponger, each with its own env (default: the package's spin). */
+async function pingpong(n, { ping: pingEnv, pong: pongEnv, gap } = {}) {
   const there = share(new Queue());
   const back = share(new Queue());
-  const [ping] = await together(
-    [
-      { role: 'ping', token: there, back, n },
-      { role: 'pong', token: there, back, n },
-    ],
-    env,
-  );
+  const [ping] = await together([
+    { role: 'ping', token: there, back, n, gap, env: pingEnv },
+    { role: 'pong', token: there, back, n, env: pongEnv },
+  ]);
   return ping.samples.slice(Math.floor(n / 10)); // drop the warm-up
 }
 
-/** Round trips of two workers waking each other with bare Atomics.wait/notify. */
-async function futexPingpong(n) {
+/**
+ * Round trips of two workers waking each other with bare Atomics.wait/notify;
+ * with `spin` and a `gap`, only the ponger sleeps (one wake-up per round trip).
+ */
+async function futexPingpong(n, { spin = false, gap } = {}) {
   const words = new SharedArrayBuffer(8);
   const [ping] = await together([
-    { role: 'futex-ping', words, n },
+    { role: 'futex-ping', words, n, spin, gap },
     { role: 'futex-pong', words, n },
   ]);
   return ping.samples.slice(Math.floor(n / 10)); // drop the warm-up
@@ -100,15 +107,22 @@ export default async function (h) {
   });
 
   const rounds = h.quick ? 5_000 : 20_000;
+  const asleepRounds = h.quick ? 1_000 : 4_000;
   const py = [];
   const active = [];
   const parked = [];
+  const asleep = [];
   const futex = [];
+  const futexOne = [];
   for (let r = 0; r < h.runs; r++) {
     py.push(await python('queue_pingpong.py', rounds));
     active.push(await pingpong(rounds));
-    parked.push(await pingpong(rounds, { ...process.env, CONC_QUEUE_SPIN_US: '0' }));
+    parked.push(await pingpong(rounds, { ping: SLEEPS, pong: SLEEPS }));
+    // The pinger stays awake (busy) for ASLEEP_GAP_MS between round trips; the ponger, on the
+    // package's defaults, stops spinning long before and sleeps.
+    asleep.push(await pingpong(asleepRounds, { ping: SPINS, gap: ASLEEP_GAP_MS }));
     futex.push(await futexPingpong(rounds));
+    futexOne.push(await futexPingpong(asleepRounds, { spin: true, gap: ASLEEP_GAP_MS }));
   }
   const pyP50 = h.median(py.map((x) => x.p50_us));
   const pyP99 = h.median(py.map((x) => x.p99_us));
@@ -147,6 +161,17 @@ export default async function (h) {
     },
     runs: h.runs,
     note: 'the sleeping round trip against two bare Atomics.wait/notify wake-ups: the floor on this machine',
+  });
+  h.row({
+    id: 'queue.thread.pingpong.asleep.p50.vs-futex',
+    unit: 'µs',
+    value: h.median(asleep.map((s) => h.percentile(s, 50))),
+    baseline: {
+      id: 'node.Atomics.wait-notify.oneway-wake.p50',
+      value: h.median(futexOne.map((s) => h.percentile(s, 50))),
+    },
+    runs: h.runs,
+    note: 'the receiver sleeps (defaults; 0.2 ms between round trips) and the sender spins for the answer: one wake-up per round trip, against one bare Atomics.wait/notify wake-up',
   });
 
   const same = h.quick ? 200_000 : 1_000_000;

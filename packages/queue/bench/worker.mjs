@@ -20,6 +20,16 @@ function big(i) {
 }
 const make = size ? big : small;
 
+/**
+ * Keeps this thread busy (awake) for `ms` between two round trips, long enough
+ * for the other side to stop spinning and fall asleep.
+ */
+function idle(ms) {
+  if (!ms) return;
+  const until = performance.now() + ms;
+  while (performance.now() < until);
+}
+
 /** port-consume: the round in progress; one listener serves every round, so no message is missed between them. */
 let inbox;
 if (role === 'port-consume') {
@@ -75,6 +85,7 @@ async function round(n, samples) {
       break;
     case 'ping':
       for (let i = 0; i < n; i++) {
+        idle(workerData.gap);
         const s = performance.now();
         q.putSync(small(i));
         back.getSync();
@@ -86,16 +97,19 @@ async function round(n, samples) {
       break;
     case 'futex-ping':
     case 'futex-pong': {
-      // The floor under a sleeping round trip: bare Atomics.wait/notify, no queue.
+      // The floor under a sleeping round trip: bare Atomics.wait/notify, no queue. With
+      // `spin`, the pinger busy-waits for the answer, so only the ponger sleeps (given a `gap`).
       const w = new Int32Array(workerData.words);
       const [mine, theirs] = role === 'futex-ping' ? [0, 1] : [1, 0];
+      const sleeps = !(workerData.spin && role === 'futex-ping');
       for (let i = 1; i <= n; i++) {
+        if (role === 'futex-ping') idle(workerData.gap);
         const s = performance.now();
         if (role === 'futex-ping') {
           Atomics.store(w, mine, i);
           Atomics.notify(w, mine);
         }
-        while (Atomics.load(w, theirs) !== i) Atomics.wait(w, theirs, i - 1);
+        while (Atomics.load(w, theirs) !== i) if (sleeps) Atomics.wait(w, theirs, i - 1);
         if (role === 'futex-pong') {
           Atomics.store(w, mine, i);
           Atomics.notify(w, mine);

@@ -152,6 +152,10 @@ export class Store {
     to: number,
   ): number {
     const s = this.s;
+    if (this.fullNow()) {
+      this.status = FULL;
+      return from;
+    }
     for (;;) {
       s.acquire();
       this.allocated = false;
@@ -205,6 +209,10 @@ export class Store {
    */
   putRange(src: Uint8Array, start: number, len: number): boolean {
     const s = this.s;
+    if (this.fullNow()) {
+      this.status = FULL;
+      return false;
+    }
     for (;;) {
       s.acquire();
       this.allocated = false;
@@ -235,6 +243,19 @@ export class Store {
         if (!s.fail(err)) throw err;
       }
     }
+  }
+
+  /**
+   * Lock free, queue full, still open: a put would fail with FULL, so it can
+   * say so without taking the lock (and holding up the getter that is making
+   * room). As in {@link take}, a held lock may be a dead holder's whose section
+   * must be rolled back first, and only the count's read must be ordered.
+   */
+  private fullNow(): boolean {
+    if (this.maxsize === 0) return false;
+    const a = this.s.i32;
+    if (this.s.solo) return a[H.COUNT]! >= this.maxsize && a[H.STATE] === 0;
+    return (a[H.LOCK]! & 1) === 0 && Atomics.load(a, H.COUNT) >= this.maxsize && a[H.STATE] === 0;
   }
 
   /** Reserves an unlinked block for a large item (filled outside the lock); returns it or FULL/SHUT_DOWN/AGAIN. */
