@@ -7,6 +7,9 @@
  * a message holding a Map or a cycle is written with records instead (there a
  * msgpack map only ever means a Map), marked by a leading 0xC1 byte, a byte
  * MessagePack never uses. Every other message is plain structured msgpack.
+ *
+ * Plain data (the commonest message) skips both the pre-walk and msgpackr:
+ * msgpack-fast.ts checks and writes it in one walk, to the same bytes.
  */
 
 import { SerializationError } from '../errors.js';
@@ -14,6 +17,7 @@ import { isShareable } from '../share.js';
 import { asBuffer, checkLength, decodeFailure } from './input.js';
 import { describe, explain, Found, Kind, type Profile, scan } from './inspect.js';
 import { installExtensions, markStructured } from './msgpack-ext.js';
+import { packPlain } from './msgpack-fast.js';
 import { Packr, RESERVE_START_SPACE, REUSE_BUFFER_MODE, Unpackr } from './msgpackr.js';
 import { isRevivable } from './revive.js';
 import type { Codec } from './types.js';
@@ -113,6 +117,9 @@ markStructured(fastPacker);
 markStructured(flatPacker);
 markStructured(recordsPacker);
 
+/** Where {@link packPlain} leaves the bytes `encode` copies. */
+const plainOut = { bytes: new Uint8Array(0), start: 0, end: 0 };
+
 /** Packs `value`, given what {@link scan} found in it (so a caller that scanned never walks it again). */
 function encodeScanned(value: unknown, found: number): Uint8Array {
   if ((found & (Found.Map | Found.Cycle)) === 0) {
@@ -152,9 +159,12 @@ function encodeScanned(value: unknown, found: number): Uint8Array {
 export const msgpackCodec: Codec = {
   name: 'msgpack',
   encode(value: unknown): Uint8Array {
+    const plain = plainOut;
+    if (packPlain(value, plain)) return plain.bytes.slice(plain.start, plain.end);
     return encodeScanned(value, scan(value, profile));
   },
   encodeRange(value: unknown, out: { bytes: Uint8Array; start: number; end: number }): void {
+    if (packPlain(value, out)) return;
     const found = scan(value, profile);
     if ((found & (Found.Map | Found.Cycle | Found.Repeat)) === 0) {
       let packed: (Uint8Array & { start: number; end: number }) | undefined;
