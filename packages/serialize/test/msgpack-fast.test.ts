@@ -166,6 +166,19 @@ describe('msgpack fast path', () => {
     expect(plain({ a: 1 })).toBeDefined();
   });
 
+  it('keeps its bytes when a getter of the value encodes something itself', () => {
+    const v = {
+      a: 'outer',
+      get b() {
+        return msgpackCodec.encode({ inner: [1, 2, 3], text: 'nested call' }).length;
+      },
+      c: 'after',
+    };
+    const mine = plain(v);
+    expect(mine).toBeDefined();
+    expect(hex(mine as Uint8Array)).toBe(hex(reference.pack(v)));
+  });
+
   it('leaves nothing behind after giving up: the next value is written whole', () => {
     expect(plain({ a: 'ok', b: new Map() })).toBeUndefined();
     expect(hex(plain({ c: [1, 2] }) as Uint8Array)).toBe(hex(reference.pack({ c: [1, 2] })));

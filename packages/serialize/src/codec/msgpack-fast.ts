@@ -32,6 +32,8 @@ let pos = 0;
 /** Objects and arrays of the value being written, to give up on a repeated one. */
 const objects: object[] = [];
 let objectCount = 0;
+/** A walk is under way (see {@link packPlain}). */
+let busy = false;
 
 const OBJECT_PROTO = Object.prototype;
 const ARRAY_PROTO = Array.prototype;
@@ -186,6 +188,10 @@ function writeValue(v: unknown, depth: number): boolean {
  * Returns false, writing nothing to `out`, for anything else.
  */
 export function packPlain(value: unknown, out: { bytes: Uint8Array; start: number; end: number }): boolean {
+  // A getter of the value may encode something itself: that call takes the usual road, which
+  // leaves this walk's buffer alone.
+  if (busy) return false;
+  busy = true;
   pos = 0;
   objectCount = 0;
   let ok = false;
@@ -196,6 +202,7 @@ export function packPlain(value: unknown, out: { bytes: Uint8Array; start: numbe
   } finally {
     for (let k = 0; k < objectCount; k++) objects[k] = undefined as unknown as object;
     objectCount = 0;
+    busy = false;
   }
   if (!ok) return false;
   out.bytes = buf;
