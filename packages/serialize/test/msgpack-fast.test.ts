@@ -1,14 +1,16 @@
 /**
- * The msgpack codec's one-walk writer for plain data (msgpack-fast.ts) against
- * msgpackr itself: whatever it writes must be msgpackr's bytes to the byte,
- * it must take every value of the plain-data shape it documents, and give up
- * on everything else so that the usual road (pre-walk, then msgpackr) decides.
+ * The msgpack codec's fast paths. The one-walk writer for plain data
+ * (msgpack-fast.ts) against msgpackr itself: whatever it writes must be
+ * msgpackr's bytes to the byte, it must take every value of the plain-data
+ * shape it documents, and give up on everything else so that the usual road
+ * (pre-walk, then msgpackr) decides. And `decode`, which reads small inputs
+ * from one reused buffer, even when decoding runs into itself.
  */
 import fc from 'fast-check';
 import msgpackr from 'msgpackr/index-no-eval';
 import { describe, expect, it } from 'vitest';
 import { packPlain } from '../src/codec/msgpack-fast.js';
-import { msgpackCodec } from '../src/index.js';
+import { msgpackCodec, registerKind, shareSymbol } from '../src/index.js';
 import { msgpackValues } from './arbitraries.js';
 
 const { Packr } = msgpackr;
@@ -182,5 +184,53 @@ describe('msgpack fast path', () => {
   it('leaves nothing behind after giving up: the next value is written whole', () => {
     expect(plain({ a: 'ok', b: new Map() })).toBeUndefined();
     expect(hex(plain({ c: [1, 2] }) as Uint8Array)).toBe(hex(reference.pack({ c: [1, 2] })));
+  });
+});
+
+/** A primitive whose attach decodes a message of its own: decode runs inside decode. */
+class Nested {
+  constructor(readonly inner: unknown) {}
+  [shareSymbol]() {
+    return { kind: 'test.msgpack.Nested', data: { bytes: [...msgpackCodec.encode(this.inner)] } };
+  }
+  static {
+    registerKind({
+      kind: 'test.msgpack.Nested',
+      Class: Nested,
+      attach: (data) => new Nested(msgpackCodec.decode(new Uint8Array((data as { bytes: number[] }).bytes))),
+    });
+  }
+}
+
+describe('msgpack decode', () => {
+  it('reads values whole when decoding a primitive decodes another message', () => {
+    const inner = { deep: ['x'.repeat(40), 7, { k: 'v' }] };
+    const v = { before: 'a'.repeat(30), nested: new Nested(inner), after: ['b'.repeat(30), 42] };
+    const back = msgpackCodec.decode(msgpackCodec.encode(v)) as typeof v;
+    expect(back.before).toBe(v.before);
+    expect(back.nested).toBeInstanceOf(Nested);
+    expect(back.nested.inner).toStrictEqual(inner);
+    expect(back.after).toStrictEqual(v.after);
+  });
+
+  it('reads plain Uint8Arrays, Buffers, views into larger buffers and shared memory alike', () => {
+    const v = { id: 1, name: 'rose', bin: new Uint8Array([1, 2, 3]) };
+    const bytes = msgpackCodec.encode(v);
+    const big = new Uint8Array(bytes.length + 20).fill(0xee);
+    big.set(bytes, 10);
+    const shared = new Uint8Array(new SharedArrayBuffer(bytes.length));
+    shared.set(bytes);
+    for (const input of [
+      new Uint8Array(bytes),
+      Buffer.from(bytes),
+      big.subarray(10, 10 + bytes.length),
+      shared,
+    ]) {
+      const back = msgpackCodec.decode(input) as typeof v;
+      expect([back.id, back.name, [...back.bin]]).toStrictEqual([1, 'rose', [1, 2, 3]]);
+      // The value owns its bytes: the next decode does not change it.
+      msgpackCodec.decode(msgpackCodec.encode({ id: 2, name: 'other', bin: new Uint8Array([9, 9, 9]) }));
+      expect([...back.bin]).toStrictEqual([1, 2, 3]);
+    }
   });
 });
