@@ -70,23 +70,26 @@ async function futexPingpong(n, { spin = false, gap } = {}) {
 
 export default async function (h) {
   const n = h.quick ? 100_000 : 300_000;
+  // Warm-up rounds of small items: 100k were too few for V8 to finish compiling the paths (a
+  // quick run measured half the steady rate), so quick runs warm up as long as full ones.
+  const warm = 300_000;
   const python = (file, ...args) => h.python(file, args);
 
   await h.compare({
     id: 'queue.thread.xfer.small',
     unit: 'ops/s',
-    ours: () => xfer(n),
+    ours: () => xfer(n, { warm }),
     baseline: {
       id: 'python.queue.Queue.xfer.maxsize1000',
-      run: async () => (await python('queue_xfer.py', n, 1000, n)).ops_per_sec,
+      run: async () => (await python('queue_xfer.py', n, 1000, warm)).ops_per_sec,
     },
-    note: '1 producer worker -> 1 consumer worker, putSync/getSync, maxsize 1000; each side after an untimed round of as many items',
+    note: '1 producer worker -> 1 consumer worker, putSync/getSync, maxsize 1000; each side after an untimed round of 300k items',
   });
   await h.compare({
     id: 'queue.thread.xfer.small.port',
     unit: 'ops/s',
-    ours: () => xfer(n),
-    baseline: { id: 'node.MessagePort.oneway', run: () => port(n) },
+    ours: () => xfer(n, { warm }),
+    baseline: { id: 'node.MessagePort.oneway', run: () => port(n, { warm }) },
     note: 'same job; baseline posts each message on a MessagePort',
   });
   const batched = Math.ceil((n * 4) / 256) * 256;
@@ -151,28 +154,30 @@ export default async function (h) {
     });
   }
 
-  h.row({
-    id: 'queue.thread.pingpong.parked.p50.vs-futex',
-    unit: 'µs',
-    value: h.median(parked.map((s) => h.percentile(s, 50))),
-    baseline: {
-      id: 'node.Atomics.wait-notify.pingpong.p50',
-      value: h.median(futex.map((s) => h.percentile(s, 50))),
-    },
-    runs: h.runs,
-    note: 'the sleeping round trip against two bare Atomics.wait/notify wake-ups: the floor on this machine',
-  });
-  h.row({
-    id: 'queue.thread.pingpong.asleep.p50.vs-futex',
-    unit: 'µs',
-    value: h.median(asleep.map((s) => h.percentile(s, 50))),
-    baseline: {
-      id: 'node.Atomics.wait-notify.oneway-wake.p50',
-      value: h.median(futexOne.map((s) => h.percentile(s, 50))),
-    },
-    runs: h.runs,
-    note: 'the receiver sleeps (defaults; 0.2 ms between round trips) and the sender spins for the answer: one wake-up per round trip, against one bare Atomics.wait/notify wake-up',
-  });
+  const p50 = (runs) => h.median(runs.map((s) => h.percentile(s, 50)));
+  const vsFutex = (id, ours, baselineId, floor, note) =>
+    h.row({
+      id,
+      unit: 'µs',
+      value: p50(ours),
+      baseline: { id: baselineId, value: p50(floor) },
+      runs: h.runs,
+      note,
+    });
+  vsFutex(
+    'queue.thread.pingpong.parked.p50.vs-futex',
+    parked,
+    'node.Atomics.wait-notify.pingpong.p50',
+    futex,
+    'the sleeping round trip against two bare Atomics.wait/notify wake-ups: the floor on this machine',
+  );
+  vsFutex(
+    'queue.thread.pingpong.asleep.p50.vs-futex',
+    asleep,
+    'node.Atomics.wait-notify.oneway-wake.p50',
+    futexOne,
+    'the receiver sleeps (defaults; 0.2 ms between round trips) and the sender spins for the answer: one wake-up per round trip, against one bare Atomics.wait/notify wake-up',
+  );
 
   const same = h.quick ? 200_000 : 1_000_000;
   await h.compare({
