@@ -187,29 +187,33 @@ describe('msgpack fast path', () => {
   });
 });
 
-/** A primitive whose attach decodes a message of its own: decode runs inside decode. */
+/** What a {@link Nested}'s attach decodes: longer than the message that carries the token. */
+const ATTACHED = { deep: ['x'.repeat(60), 7, { k: 'v'.repeat(60) }, 'y'.repeat(60), [1, 2, 3]] };
+const attachedBytes = msgpackCodec.encode(ATTACHED);
+
+/** A primitive whose attach (run while its message is read) decodes a message of its own. */
 class Nested {
-  constructor(readonly inner: unknown) {}
+  inner: unknown;
   [shareSymbol]() {
-    return { kind: 'test.msgpack.Nested', data: { bytes: [...msgpackCodec.encode(this.inner)] } };
+    return { kind: 'test.msgpack.Nested', data: {} };
   }
   static {
     registerKind({
       kind: 'test.msgpack.Nested',
       Class: Nested,
-      attach: (data) => new Nested(msgpackCodec.decode(new Uint8Array((data as { bytes: number[] }).bytes))),
+      attach: () => Object.assign(new Nested(), { inner: msgpackCodec.decode(attachedBytes) }),
     });
   }
 }
 
 describe('msgpack decode', () => {
-  it('reads values whole when decoding a primitive decodes another message', () => {
-    const inner = { deep: ['x'.repeat(40), 7, { k: 'v' }] };
-    const v = { before: 'a'.repeat(30), nested: new Nested(inner), after: ['b'.repeat(30), 42] };
-    const back = msgpackCodec.decode(msgpackCodec.encode(v)) as typeof v;
-    expect(back.before).toBe(v.before);
-    expect(back.nested).toBeInstanceOf(Nested);
-    expect(back.nested.inner).toStrictEqual(inner);
+  it('reads a message whole when reading it decodes another, longer one', () => {
+    const v = { n: new Nested(), after: ['b'.repeat(20), 42, { c: 'd' }] };
+    const bytes = msgpackCodec.encode(v);
+    expect(bytes.length).toBeLessThan(attachedBytes.length);
+    const back = msgpackCodec.decode(bytes) as typeof v;
+    expect(back.n).toBeInstanceOf(Nested);
+    expect(back.n.inner).toStrictEqual(ATTACHED);
     expect(back.after).toStrictEqual(v.after);
   });
 

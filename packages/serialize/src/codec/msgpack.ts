@@ -207,7 +207,8 @@ export const msgpackCodec: Codec = {
       // msgpackr builds a DataView for every new input Buffer (and a Buffer has to be made for
       // a plain Uint8Array): together ~3x the decode of a small message. A copy into one reused
       // Buffer costs a few ns. (The decoded value never points into its input: decodePrefix's
-      // contract.) Not from inside a decode: an extension's reader may decode in turn.
+      // contract.) Not from inside a decode: a primitive's attach, run while its message is
+      // read, may decode another message, which would overwrite the rest of this one.
       decoding = true;
       try {
         const scratch = decodeScratch;
