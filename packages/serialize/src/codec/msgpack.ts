@@ -167,7 +167,7 @@ export const msgpackCodec: Codec = {
   encode(value: unknown): Uint8Array {
     const plain = plainOut;
     if (packPlain(value, plain)) {
-      // A Buffer, as msgpackr returns (decoders read a Buffer without wrapping it first).
+      // A Buffer, as every codec returns (msgpackr's own output included).
       const bytes = Buffer.allocUnsafe(plain.end - plain.start);
       bytes.set(plain.bytes.subarray(plain.start, plain.end));
       return bytes;
