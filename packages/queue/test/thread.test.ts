@@ -188,6 +188,21 @@ describe('memory', () => {
     expect(sameBytes(second, big(2)) && sameBytes(third2, big(3))).toBe(true);
   });
 
+  it('puts waiting on a full queue keep their own bytes while the thread goes on encoding', async () => {
+    // Items the codec writes in msgpackr's buffer (a Date is not plain data), small and over 4 KiB:
+    // each waiting put must have copied its bytes before the next put reuses that buffer.
+    const item = (i: number) => ({
+      i,
+      when: new Date(1_700_000_000_000 + i),
+      pad: 'p'.repeat(i % 2 ? 5000 : 10),
+    });
+    const q = new Queue<ReturnType<typeof item>>({ maxsize: 1 });
+    await q.put(item(0));
+    const waiting = [1, 2, 3, 4, 5, 6].map((i) => q.put(item(i)));
+    for (let i = 0; i <= 6; i++) expect(await within(q.get(), 10_000, `get ${i}`)).toStrictEqual(item(i));
+    await Promise.all(waiting);
+  });
+
   it('grows to capacity, and once drained the freed blocks merge back into one', () => {
     const capacityBytes = 1 << 20;
     const q = new Queue<Uint8Array>({ capacityBytes });

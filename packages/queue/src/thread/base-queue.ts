@@ -130,7 +130,11 @@ export abstract class BaseQueue<T> {
         if (store.status === SHUT_DOWN) throw new ShutDownError();
       }
       // The bytes are the codec's until its next call: a put that may wait keeps its own copy.
-      const bytes = len > INLINE_MAX ? r.bytes.subarray(r.start, r.end) : r.bytes.slice(r.start, r.end);
+      // (Uint8Array's slice: a Buffer's own slice() is a view, not a copy.)
+      const bytes =
+        len > INLINE_MAX
+          ? r.bytes.subarray(r.start, r.end)
+          : Uint8Array.prototype.slice.call(r.bytes, r.start, r.end);
       r.bytes = EMPTY_BYTES;
       return new Putter(this.#store, [bytes], undefined, len > INLINE_MAX);
     }

@@ -27,7 +27,9 @@ export class Putter {
   keep(): void {
     if (!this.borrowed) return;
     this.borrowed = false;
-    for (let i = this.done; i < this.items.length; i++) this.items[i] = this.items[i]!.slice();
+    // Uint8Array's slice copies (a Buffer's own slice() would be a view of the codec's buffer).
+    for (let i = this.done; i < this.items.length; i++)
+      this.items[i] = Uint8Array.prototype.slice.call(this.items[i]!);
   }
 
   /** Puts as much as it can now: true when every item is in, false when the queue is full. */
