@@ -25,7 +25,7 @@ const reference = new Packr({
 
 function plain(v: unknown): Uint8Array | undefined {
   const out = { bytes: new Uint8Array(0), start: 0, end: 0 };
-  return packPlain(v, out) ? out.bytes.slice(out.start, out.end) : undefined;
+  return packPlain(v, out) ? Uint8Array.prototype.slice.call(out.bytes, out.start, out.end) : undefined;
 }
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');

@@ -54,7 +54,7 @@ const rt = (v: unknown) => msgpackCodec.decode(msgpackCodec.encode(v));
 function ranged(v: unknown): Uint8Array {
   const out = { bytes: new Uint8Array(0), start: 0, end: 0 };
   msgpackCodec.encodeRange?.(v, out);
-  return out.bytes.slice(out.start, out.end);
+  return Uint8Array.prototype.slice.call(out.bytes, out.start, out.end); // a copy, even of a Buffer
 }
 
 const sameBytes = (a: Uint8Array, b: Uint8Array) => Buffer.compare(a, b) === 0;

@@ -190,7 +190,8 @@ function rangedCopy(encodeRange: RangeFn, value: unknown): Uint8Array {
   expect(out.start).toBeGreaterThanOrEqual(0);
   expect(out.end).toBeGreaterThanOrEqual(out.start);
   expect(out.end).toBeLessThanOrEqual(out.bytes.length);
-  return out.bytes.slice(out.start, out.end);
+  // A copy: Buffer's own slice() is a view, which the codec's next call may write over.
+  return Uint8Array.prototype.slice.call(out.bytes, out.start, out.end);
 }
 
 function encodeRangeContract(

@@ -16,7 +16,8 @@
  */
 import msgpackr from 'msgpackr/index-no-eval';
 
-export const { Packr, Unpackr, addExtension, RESERVE_START_SPACE, REUSE_BUFFER_MODE } = msgpackr;
+export const { Packr, Unpackr, addExtension, RESERVE_START_SPACE, REUSE_BUFFER_MODE, RESET_BUFFER_MODE } =
+  msgpackr;
 
 /**
  * The msgpackr module object. Two copies of @conc/serialize in one process

@@ -34,9 +34,10 @@ export interface Codec {
    * Optional fast path of {@link Codec.encode} for callers that copy the bytes
    * out at once: encodes `value` (same bytes, same errors) and sets `out` to
    * where they are, `out.bytes[out.start, out.end)`, possibly inside the
-   * codec's own buffer, without making a view of them. Copy them before the
-   * next call into the codec; never write to `out.bytes`. Callers fall back to
-   * `encode` when a codec lacks it.
+   * codec's own buffer, without making a view of them. Copy them before this
+   * thread next calls this codec, or another codec that may share its buffer
+   * (the msgpack codecs share msgpackr's); never write to `out.bytes`. Callers
+   * fall back to `encode` when a codec lacks it.
    */
   encodeRange?(value: unknown, out: { bytes: Uint8Array; start: number; end: number }): void;
 }
