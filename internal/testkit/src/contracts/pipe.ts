@@ -155,6 +155,25 @@ export function pipeContract(tier: string, options: PipeContractOptions): void {
       });
     });
 
+    it('sendBytes takes a copy: the caller may reuse its buffer at once, and keeps it', async () => {
+      await withPair(pair, async ({ a, b }) => {
+        const own = Buffer.allocUnsafeSlow(5);
+        own.write('hello');
+        const pooled = Buffer.from('world'); // a slice of Node's shared Buffer pool
+        const view = new Uint8Array(new ArrayBuffer(16), 4, 3).fill(7);
+        const sends = [a.sendBytes(own), a.sendBytes(pooled), a.sendBytes(view)];
+        own.write('XXXXX');
+        pooled.write('YYYYY');
+        view.fill(9);
+        await Promise.all(sends);
+        expect(Buffer.from(await within(b.recvBytes(), 10_000, 'recvBytes')).toString()).toBe('hello');
+        expect(Buffer.from(await within(b.recvBytes(), 10_000, 'recvBytes')).toString()).toBe('world');
+        expect([...(await within(b.recvBytes(), 10_000, 'recvBytes'))]).toEqual([7, 7, 7]);
+        // The caller's buffers are still theirs: not detached by a transfer, contents as they left them.
+        expect([own.toString(), pooled.toString(), [...view]]).toEqual(['XXXXX', 'YYYYY', [9, 9, 9]]);
+      });
+    });
+
     it('recvBytesInto writes at the offset, and a message that does not fit is carried by BufferTooShortError', async () => {
       await withPair(pair, async ({ a, b }) => {
         await a.sendBytes(bytes(7, 8, 9));

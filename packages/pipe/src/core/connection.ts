@@ -89,7 +89,7 @@ export abstract class Connection<T = unknown> implements AsyncIterable<T>, Async
   protected abstract setRef(alive: boolean): void;
   /** @internal Sends one encoded value. */
   protected abstract sendValue(value: T): Promise<void>;
-  /** @internal Sends raw bytes as one message (already copied when needed). */
+  /** @internal Sends raw bytes as one message: a private copy that fills its own ArrayBuffer. */
   protected abstract sendRaw(bytes: Uint8Array): Promise<void>;
   /** @internal Turns a received message into a value. */
   protected abstract decode(message: unknown): T;
@@ -170,7 +170,10 @@ export abstract class Connection<T = unknown> implements AsyncIterable<T>, Async
       const count = size ?? view.byteLength - offset;
       checkInteger(count, 'size', 'sendBytes');
       if (offset + count > view.byteLength) throw new RangeError('sendBytes: buffer length < offset + size');
-      bytes = view.subarray(offset, offset + count);
+      // A copy of its own, taken now: the caller may reuse its buffer as soon as this returns,
+      // while the bytes go out with the tick's batch. (Uint8Array's slice: a Buffer's own
+      // slice() is a view.) The copy's whole ArrayBuffer is the message, so a tier may transfer it.
+      bytes = Uint8Array.prototype.slice.call(view, offset, offset + count);
     } catch (err) {
       return Promise.reject(err);
     }

@@ -214,9 +214,8 @@ export class ThreadConnection<T = unknown> extends Connection<T> {
 
   /** @internal */
   protected override sendRaw(bytes: Uint8Array): Promise<void> {
-    // A private copy: the caller may reuse its buffer, and the copy is transferred, not cloned again.
-    const copy = bytes.slice();
-    return this.#enqueue(copy, copy.buffer as ArrayBuffer);
+    // sendBytes made the bytes a private copy filling its ArrayBuffer: transferred, not cloned again.
+    return this.#enqueue(bytes, bytes.buffer as ArrayBuffer);
   }
 
   #enqueue(value: unknown, transfer: ArrayBuffer | undefined): Promise<void> {
