@@ -271,7 +271,8 @@ function encodeRangeContract(
             if (ranged) ranges.push({ bytes: rangedCopy(encodeRange, v), value: v });
             else {
               const bytes = codec.encode(v);
-              returned.push({ bytes, snapshot: bytes.slice() });
+              // A real copy: a Buffer's own slice() is a view, which would always match.
+              returned.push({ bytes, snapshot: Uint8Array.prototype.slice.call(bytes) });
             }
           }
           for (const r of returned) expect(sameBytes(r.bytes, r.snapshot)).toBe(true);
