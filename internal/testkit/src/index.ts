@@ -5,6 +5,7 @@ export * from './contracts/pipe.js';
 export * from './contracts/queue.js';
 export { fixture } from './fixture.js';
 export { collectLeaks, type LeakBaseline, takeBaseline } from './leaks.js';
+export { noise } from './noise.js';
 export { activeResourceCounts, liveResourceReport } from './report.js';
 export { tempDir } from './temp.js';
 export { type EventuallyOptions, eventually, failure, sleep, WatchdogTimeoutError, within } from './time.js';

@@ -7,6 +7,7 @@ import {
   collectLeaks,
   eventually,
   fixture,
+  noise,
   spawnChild,
   spawnProcess,
   startWorker,
@@ -157,5 +158,18 @@ describe('private temp dir', () => {
     const p = spawnProcess(process.execPath, ['-e', 'console.log(require("node:os").tmpdir())']);
     await within(p.exited, 10_000, 'child');
     expect(p.stdout().trim()).toBe(process.env.CONC_TEST_TMPDIR);
+  });
+});
+
+describe('noise', () => {
+  it('is the same for the same seed, differs by seed, and has no repeating stretch', () => {
+    expect(noise(1000, 7).equals(noise(1000, 7))).toBe(true);
+    expect(noise(1000, 7).equals(noise(1000, 8))).toBe(false);
+    // A swap or duplicate of any two 4 KiB blocks of a 4 MiB message changes it.
+    const big = noise(4 * 1024 * 1024, 3);
+    const blocks = new Set<string>();
+    for (let at = 0; at < big.length; at += 4096) blocks.add(big.subarray(at, at + 4096).toString('hex'));
+    expect(blocks.size).toBe(1024);
+    expect(noise(7, 1)).toHaveLength(7);
   });
 });

@@ -6,7 +6,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { eventually, fixture, spawnProcess, tempDir, within } from '@conc/testkit';
+import { eventually, fixture, noise, spawnProcess, tempDir, within } from '@conc/testkit';
 import { describe, expect, it } from 'vitest';
 import { type Address, Client, isAuthenticationError, Listener, rejectionOf } from './helpers.js';
 
@@ -29,11 +29,8 @@ function startPython(role: string, address: string, authkey: string) {
 
 const sizes = [0, 1, 255, 256, 65_536, 1_000_003, 16 * 1024 * 1024];
 
-function patterned(size: number): Buffer {
-  const out = Buffer.alloc(size);
-  for (let i = 0; i < size; i++) out[i] = (i * 7 + 3) & 0xff;
-  return out;
-}
+/** Bytes that never repeat a stretch of themselves (see testkit's noise). */
+const patterned = (size: number): Buffer => noise(size, size);
 
 // python3 is part of the test environment (.ci/run installs it when absent): without it
 // these tests fail rather than skip, since Python interop is a promise of this package.

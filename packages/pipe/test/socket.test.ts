@@ -4,7 +4,7 @@
  * size limit, truncated streams.
  */
 import { connect, type Socket } from 'node:net';
-import { within } from '@conc/testkit';
+import { noise, within } from '@conc/testkit';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Client, type Connection, Listener, rejectionOf } from './helpers.js';
@@ -176,11 +176,7 @@ describe('message size limit', () => {
     const listener = await Listener.listen();
     const [a, b] = await Promise.all([Client(listener.address), listener.accept()]);
     try {
-      const big = (seed: number) => {
-        const out = Buffer.alloc(16 * 1024 * 1024);
-        for (let i = 0; i < out.length; i += 4096) out[i] = (i / 4096 + seed) & 0xff;
-        return out;
-      };
+      const big = (seed: number) => noise(16 * 1024 * 1024, seed);
       const sends = [a.sendBytes(big(1)), a.sendBytes(big(2))];
       expect(Buffer.from(await within(b.recvBytes(), 30_000, 'first 16 MiB')).equals(big(1))).toBe(true);
       expect(Buffer.from(await within(b.recvBytes(), 30_000, 'second 16 MiB')).equals(big(2))).toBe(true);

@@ -8,7 +8,7 @@
  * - a get on an empty queue answers without taking the lock.
  */
 import { share } from '@conc/serialize';
-import { fixture, startWorker, type TrackedWorker, within } from '@conc/testkit';
+import { fixture, noise, startWorker, type TrackedWorker, within } from '@conc/testkit';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isEmptyError, LifoQueue, PriorityQueue, Queue } from '../src/index.js';
@@ -22,12 +22,8 @@ const CAPACITY = 512 * 1024;
 /** Largest item the model puts: above INLINE_MAX (4 KiB), so it takes the large-copy path. */
 const LARGE_MAX = 70_000;
 
-/** Bytes with a pattern that depends on a seed, to check an item arrives intact. */
-function pattern(size: number, seed: number): Uint8Array {
-  const out = new Uint8Array(size);
-  for (let i = 0; i < size; i++) out[i] = (i * 31 + seed * 17) & 0xff;
-  return out;
-}
+/** Bytes that depend on a seed and never repeat a stretch of themselves, to check an item arrives intact. */
+const pattern = (size: number, seed: number): Uint8Array => new Uint8Array(noise(size, seed));
 
 const sameBytes = (a: unknown, b: Uint8Array) => a instanceof Uint8Array && Buffer.compare(a, b) === 0;
 

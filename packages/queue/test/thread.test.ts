@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { attach, isTokenError, share } from '@conc/serialize';
-import { fixture, spawnProcess, startWorker, within } from '@conc/testkit';
+import { fixture, noise, spawnProcess, startWorker, within } from '@conc/testkit';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
@@ -21,12 +21,8 @@ function sameBytes(a: unknown, b: Uint8Array): boolean {
   return a instanceof Uint8Array && Buffer.compare(a, b) === 0;
 }
 
-/** Bytes with a pattern that depends on a seed, to check an item arrives intact. */
-function pattern(size: number, seed: number): Uint8Array {
-  const out = new Uint8Array(size);
-  for (let i = 0; i < size; i++) out[i] = (i * 31 + seed * 17) & 0xff;
-  return out;
-}
+/** Bytes that depend on a seed and never repeat a stretch of themselves, to check an item arrives intact. */
+const pattern = (size: number, seed: number): Uint8Array => new Uint8Array(noise(size, seed));
 
 describe('share and attach', () => {
   it('a token names the kind and rebuilds a queue over the same shared memory', async () => {
