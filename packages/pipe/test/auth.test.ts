@@ -73,10 +73,19 @@ describe('handshake protocol', () => {
   });
 
   for (const digest of ['md5', 'sha384', 'sha3_256', 'sha3_384'] as const) {
-    it(`works with the ${digest} digest`, async () => {
-      const { a, b } = memoryPair();
+    it(`works with the ${digest} digest, and uses it`, async () => {
+      const { a, b, log } = memoryPair();
       const key = enc.encode('k');
       await Promise.all([deliverChallenge(a, key, digest), answerChallenge(b, key)]);
+      const challenge = log[0]?.message as Uint8Array;
+      expect(text(challenge).startsWith(`#CHALLENGE#{${digest}}`)).toBe(true);
+      // The answer names the same digest and is that digest's HMAC of the challenge message.
+      const answer = log[1]?.message as Uint8Array;
+      const prefix = `{${digest}}`;
+      expect(text(answer.subarray(0, prefix.length))).toBe(prefix);
+      const hmac = createHmac(digest.replace('_', '-'), key).update(challenge.subarray(11)).digest();
+      expect(Buffer.from(answer.subarray(prefix.length)).equals(hmac)).toBe(true);
+      expect(text(log[2]?.message as Uint8Array)).toBe('#WELCOME#');
     });
   }
 

@@ -4,6 +4,7 @@
  * size limit, truncated streams.
  */
 import { connect, type Socket } from 'node:net';
+import { codecTag, msgpackCodec } from '@conc/serialize';
 import { noise, within } from '@conc/testkit';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -151,22 +152,27 @@ describe('socket framing', () => {
   });
 
   it('writes CPython frames: 4-byte big-endian length, then the payload', async () => {
-    const listener = await Listener.listen();
-    const client = await Client(listener.address);
-    const serverSide = await listener.accept();
+    const { socket, conn, dispose } = await rawPair();
     try {
-      const received: Buffer[] = [];
-      // Read the raw bytes the client writes by sending them back as one message each.
-      await client.sendBytes(Buffer.from('abc'));
-      received.push(Buffer.from(await serverSide.recvBytes()));
-      expect(received[0]?.toString()).toBe('abc');
-      // And a value: the frame holds the 2-byte envelope (version 1, codec tag) then the encoding.
-      await client.send('v');
-      const raw = Buffer.from(await serverSide.recvBytes());
-      expect(raw[0]).toBe(1);
-      expect(raw.byteLength).toBeGreaterThan(2);
+      const seen: Buffer[] = [];
+      socket.on('data', (d: Buffer) => seen.push(d));
+      const wire = (n: number) =>
+        within(
+          (async () => {
+            while (Buffer.concat(seen).byteLength < n) await new Promise((r) => setImmediate(r));
+            return Buffer.concat(seen).toString('hex');
+          })(),
+          10_000,
+          `${n} bytes on the wire`,
+        );
+      await conn.sendBytes(Buffer.from('abc'));
+      expect(await wire(7)).toBe('00000003616263');
+      // A value: the frame holds the 2-byte envelope (version 1, codec tag), then the encoding.
+      await conn.send('v');
+      const envelope = Buffer.from([1, codecTag(msgpackCodec)]).toString('hex');
+      expect(await wire(7 + 8)).toBe(`0000000361626300000004${envelope}a176`);
     } finally {
-      await Promise.all([client.close(), serverSide.close(), listener.close()]);
+      await dispose();
     }
   });
 });
