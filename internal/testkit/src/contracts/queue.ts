@@ -295,9 +295,16 @@ export function queueContract<Q extends ContractQueue>(tier: string, factory: Qu
 
       it.runIf(has('fifo'))('bad options fail at once with a clear error', () =>
         use('fifo', {}, async (q) => {
-          expect(await failure(() => q.get({ timeout: -1 }))).toBeInstanceOf(RangeError);
-          expect(await failure(() => q.get({ block: false, timeout: 5 }))).toBeInstanceOf(TypeError);
-          expect(await failure(() => q.getMany(0))).toBeInstanceOf(RangeError);
+          // The right class, and a message that names the call and the option (not some crash).
+          const negative = await failure(() => q.get({ timeout: -1 }));
+          expect(negative).toBeInstanceOf(RangeError);
+          expect(negative.message).toMatch(/get.*timeout/);
+          const both = await failure(() => q.get({ block: false, timeout: 5 }));
+          expect(both).toBeInstanceOf(TypeError);
+          expect(both.message).toMatch(/get.*timeout.*block/);
+          const none = await failure(() => q.getMany(0));
+          expect(none).toBeInstanceOf(RangeError);
+          expect(none.message).toMatch(/getMany/);
         }),
       );
 
