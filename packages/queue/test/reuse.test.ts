@@ -5,7 +5,9 @@
  *   for puts to reuse (README, "Memory");
  * - a put copies straight from the codec's buffer (`encodeRange`) for small
  *   items and takes the large-copy path above 4 KiB;
- * - a get on an empty queue answers without taking the lock.
+ * - a get on an empty queue (answered without taking the lock) still says
+ *   EMPTY exactly when the model is empty, from any handle, between puts and
+ *   gets in any order. (That it skips the lock is not observable here.)
  */
 import { share } from '@conc/serialize';
 import { fixture, noise, startWorker, type TrackedWorker, within } from '@conc/testkit';

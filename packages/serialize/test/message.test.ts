@@ -106,6 +106,11 @@ describe('message envelope', () => {
       }),
       { numRuns: 100 },
     );
+    // No copy: the second chunk is the very array the codec returned.
+    const made: Uint8Array[] = [];
+    const spy = { ...jsonCodec, encode: (v: unknown) => made[made.push(jsonCodec.encode(v)) - 1]! };
+    const [, payload] = encodeMessageFrame({ a: 1 }, { codec: spy });
+    expect(payload).toBe(made[0]);
     const err = thrown(() => encodeMessageFrame(new Uint8Array(100), { maxFrameSize: 50 }));
     expect(isFrameTooLargeError(err)).toBe(true);
   });
