@@ -4,10 +4,15 @@
  * out, and a leak check after each test that fails the test if it left
  * workers, children, sockets, socket files or temp dirs behind.
  */
+import fc from 'fast-check';
 import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
 import { collectLeaks, type LeakBaseline, takeBaseline } from './leaks.js';
 import { liveResourceReport } from './report.js';
 import { type PrivateTmpdir, usePrivateTmpdir } from './tmp.js';
+
+// fast-check's default size ('small') caps generated lengths at 10 whatever `maxLength` says, so
+// a property over "payloads up to 2000 bytes" never saw one over 10. 'medium' lets them reach 100.
+fc.configureGlobal({ baseSize: 'medium' });
 
 let tmp: PrivateTmpdir | undefined;
 
