@@ -130,4 +130,39 @@ describe('RpcPeer', () => {
     expect(reported.map((e) => e.name)).toContain('ProtocolError');
     await Promise.all([server.close(), client.close()]);
   });
+
+  it('a failure reply with a malformed error record fails that call only, never the process', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (e: unknown) => unhandled.push(e);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      for (const bad of [
+        { $concError: 1, name: 'Error', message: 'x', code: 42 },
+        { $concError: 1, name: 'Error', message: 'x', props: null },
+        { $concError: 1, name: 'Error', message: 'x', stack: ['no'] },
+        { toString: 5 },
+      ]) {
+        const [a, b] = Pipe();
+        const reported: Error[] = [];
+        const peer = new RpcPeer(a, { onError: (e) => reported.push(e) });
+        const first = rejectionOf(peer.call('anything'));
+        const second = peer.call('other');
+        const [, id1] = (await within(b.recv(), 10_000, 'first call')) as [number, number];
+        const [, id2] = (await within(b.recv(), 10_000, 'second call')) as [number, number];
+        await b.send([2, id1, bad] as never);
+        const err = await within(first, 10_000, 'first call fails');
+        expect(err).toBeInstanceOf(Error);
+        expect(err.message).toMatch(/^remote call failed: /);
+        // The connection goes on: the other call is still answered.
+        await b.send([1, id2, 'answer'] as never);
+        expect(await within(second, 10_000, 'second call')).toBe('answer');
+        expect(reported).toEqual([]);
+        await Promise.all([peer.close(), b.close()]);
+      }
+      await new Promise((r) => setImmediate(r));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
 });

@@ -155,14 +155,20 @@ export function errorToWire(error: unknown, depth = 0): WireError {
   return wire;
 }
 
-/** True when `value` has the shape {@link errorToWire} produces. */
+/**
+ * True when `value` has the shape {@link errorToWire} produces, every field of
+ * the right type (it comes from a peer: {@link errorFromWire} relies on it).
+ */
 export function isWireError(value: unknown): value is WireError {
+  if (typeof value !== 'object' || value === null) return false;
+  const w = value as Record<string, unknown>;
   return (
-    typeof value === 'object' &&
-    value !== null &&
-    (value as WireError).$concError === 1 &&
-    typeof (value as WireError).name === 'string' &&
-    typeof (value as WireError).message === 'string'
+    w.$concError === 1 &&
+    typeof w.name === 'string' &&
+    typeof w.message === 'string' &&
+    (w.code === undefined || typeof w.code === 'string') &&
+    (w.stack === undefined || typeof w.stack === 'string') &&
+    (w.props === undefined || (typeof w.props === 'object' && w.props !== null && !Array.isArray(w.props)))
   );
 }
 

@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { types } from 'node:util';
 import { fixture, startWorker } from '@conc/testkit';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   ConcError,
@@ -27,6 +28,37 @@ class QueueEmptyTestError extends ConcError {
   }
 }
 const isQueueEmptyTestError = errorGuard(QueueEmptyTestError);
+
+describe('errors from a peer', () => {
+  it('isWireError refuses records whose optional fields have the wrong type', () => {
+    const base = { $concError: 1, name: 'Error', message: 'm' };
+    expect(isWireError(base)).toBe(true);
+    for (const bad of [{ code: 42 }, { stack: {} }, { props: null }, { props: [1] }, { props: 'x' }]) {
+      expect(isWireError({ ...base, ...bad }), JSON.stringify(bad)).toBe(false);
+    }
+  });
+
+  it('errorFromWire never throws for a record isWireError accepts', () => {
+    const field = fc.oneof(fc.constant(undefined), fc.anything());
+    fc.assert(
+      fc.property(
+        fc.record({
+          name: fc.string(),
+          message: fc.string(),
+          code: field,
+          stack: field,
+          props: field,
+          cause: field,
+        }),
+        (r) => {
+          const wire = { $concError: 1, ...r };
+          if (isWireError(wire)) expect(errorFromWire(wire)).toBeInstanceOf(Error);
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+});
 
 describe('errors', () => {
   it('give every class a stable name and code, and a guard that checks the code', () => {

@@ -213,8 +213,20 @@ export class RpcPeer {
         }
         return;
       }
-      if (!this.#dispatch(message)) {
-        const error = new ProtocolError('RPC: received a malformed message');
+      let handled: boolean;
+      let cause: unknown;
+      try {
+        handled = this.#dispatch(message);
+      } catch (err) {
+        // A message that looked right but broke its handler (a peer's bad error record, say).
+        handled = false;
+        cause = err;
+      }
+      if (!handled) {
+        const error = new ProtocolError(
+          'RPC: received a malformed message',
+          cause === undefined ? undefined : { cause },
+        );
         this.#report(error);
         this.#end(
           new ConnectionClosedError('the RPC connection was closed after a protocol error', { cause: error }),
@@ -245,7 +257,7 @@ export class RpcPeer {
         if (typeof a !== 'number') return false;
         const call = this.#calls.get(a);
         this.#calls.delete(a);
-        call?.reject(isWireError(b) ? errorFromWire(b) : new Error(`remote call failed: ${String(b)}`));
+        call?.reject(isWireError(b) ? errorFromWire(b) : new Error(`remote call failed: ${describe(b)}`));
         return true;
       }
       case NOTIFY:
@@ -314,5 +326,14 @@ export class RpcPeer {
     for (const controller of this.#running.values()) controller.abort(reason);
     this.#releaseKeepAlive?.();
     this.#done.resolve(reason);
+  }
+}
+
+/** A peer's failure value that is not an error record, for a message (its own `toString` may throw). */
+function describe(value: unknown): string {
+  try {
+    return String(value);
+  } catch {
+    return Object.prototype.toString.call(value);
   }
 }
