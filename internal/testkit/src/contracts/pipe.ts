@@ -12,6 +12,7 @@
  * });
  * ```
  */
+import { MessageChannel } from 'node:worker_threads';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { noise } from '../noise.js';
@@ -171,6 +172,20 @@ export function pipeContract(tier: string, options: PipeContractOptions): void {
         expect([...(await within(b.recvBytes(), 10_000, 'recvBytes'))]).toEqual([7, 7, 7]);
         // The caller's buffers are still theirs: not detached by a transfer, contents as they left them.
         expect([own.toString(), pooled.toString(), [...view]]).toEqual(['XXXXX', 'YYYYY', [9, 9, 9]]);
+      });
+    });
+
+    it('recvBytes hands out bytes of their own: transferring one message takes nothing from the next', async () => {
+      await withPair(pair, async ({ a, b }) => {
+        await Promise.all([a.sendBytes(bytes(1, 1)), a.sendBytes(bytes(2, 2, 2)), a.sendBytes(bytes(3))]);
+        const first = await within(b.recvBytes(), 10_000, 'recvBytes');
+        expect(first.byteOffset === 0 && first.byteLength === first.buffer.byteLength).toBe(true);
+        const { port1, port2 } = new MessageChannel();
+        port1.postMessage(first, [first.buffer as ArrayBuffer]);
+        port1.close();
+        port2.close();
+        expect([...(await within(b.recvBytes(), 10_000, 'recvBytes'))]).toEqual([2, 2, 2]);
+        expect([...(await within(b.recvBytes(), 10_000, 'recvBytes'))]).toEqual([3]);
       });
     });
 

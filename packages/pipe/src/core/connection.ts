@@ -48,6 +48,17 @@ export function bytesView(buf: BytesLike, what: string): Uint8Array {
   throw new TypeError(`${what}: expected a typed array, DataView, Buffer or ArrayBuffer`);
 }
 
+/**
+ * A received message as the caller's own bytes. A socket delivers many frames
+ * in one chunk, and a frame is a view into it: handed out as is, transferring
+ * its `.buffer` (or writing through it) would take or change the messages
+ * after it. Copied only when it shares its buffer.
+ */
+function own(bytes: Uint8Array): Uint8Array {
+  if (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength) return bytes;
+  return Uint8Array.prototype.slice.call(bytes);
+}
+
 function checkInteger(value: number, name: string, what: string): void {
   if (!Number.isSafeInteger(value) || value < 0) {
     throw new RangeError(`${what}: ${name} must be an integer >= 0 (got ${String(value)})`);
@@ -218,7 +229,7 @@ export abstract class Connection<T = unknown> implements AsyncIterable<T>, Async
     if (error) throw error;
     if (maxLength !== undefined) checkInteger(maxLength, 'maxLength', 'recvBytes');
     this.activate();
-    const bytes = this.bytesOf(await this.inbox.take(options));
+    const bytes = own(this.bytesOf(await this.inbox.take(options)));
     if (maxLength !== undefined && bytes.byteLength > maxLength) {
       this.#badMessageLength();
       throw new FrameTooLargeError(bytes.byteLength, maxLength);
@@ -242,7 +253,7 @@ export abstract class Connection<T = unknown> implements AsyncIterable<T>, Async
     this.activate();
     const bytes = this.bytesOf(await this.inbox.take(options));
     const available = view.byteLength - offset;
-    if (bytes.byteLength > available) throw new BufferTooShortError(bytes, available);
+    if (bytes.byteLength > available) throw new BufferTooShortError(own(bytes), available);
     view.set(bytes, offset);
     return bytes.byteLength;
   }
