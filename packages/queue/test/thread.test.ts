@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { attach, isTokenError, share } from '@conc/serialize';
+import { attach, isTokenError, jsonCodec, share } from '@conc/serialize';
 import { fixture, noise, spawnProcess, startWorker, within } from '@conc/testkit';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -154,6 +154,49 @@ describe('PriorityQueue priorities', () => {
       ]),
     ).rejects.toThrow(TypeError);
     expect(q.qsize()).toBe(0);
+  });
+});
+
+describe('items that cannot be decoded', () => {
+  /** A codec that refuses to decode one value, as if that item were corrupt. */
+  const picky = {
+    name: 'picky-test',
+    encode: (v: unknown) => jsonCodec.encode(v),
+    decode(b: Uint8Array) {
+      const v = jsonCodec.decode(b);
+      if (v === 'bad') throw new Error('cannot decode this one');
+      return v;
+    },
+  };
+  type Undecodable = Error & { code: string; taken: number; items: unknown[]; cause: Error };
+
+  it('a batched get keeps what decoded (error.items), says how many it took, and join still ends', async () => {
+    const q = new Queue<string>({ codec: picky });
+    await q.putMany(['a', 'bad', 'c', 'd']);
+    const err = (await q.getMany(10).catch((e: unknown) => e)) as Undecodable;
+    expect(err.code).toBe('ERR_CONC_DESERIALIZATION');
+    expect([err.taken, err.items, err.cause.message]).toEqual([4, ['a', 'c', 'd'], 'cannot decode this one']);
+    expect(q.qsize()).toBe(0);
+    for (let i = 0; i < err.taken; i++) q.taskDone();
+    expect(await within(q.join({ timeout: 5000 }), 10_000, 'join')).toBe(true);
+    // The queue goes on.
+    await q.put('e');
+    expect(q.getManySync(5)).toEqual(['e']);
+  });
+
+  it('a single get of such an item fails with taken 1 and no items, and the next get goes on', async () => {
+    const q = new Queue<string>({ codec: picky });
+    await q.putMany(['bad', 'ok']);
+    const err = (() => {
+      try {
+        q.getSync();
+      } catch (e) {
+        return e as Undecodable;
+      }
+      throw new Error('getSync did not fail');
+    })();
+    expect([err.code, err.taken, err.items]).toEqual(['ERR_CONC_DESERIALIZATION', 1, []]);
+    expect(await q.get()).toBe('ok');
   });
 });
 

@@ -4,7 +4,7 @@
  * The order (FIFO, LIFO, priority) lives in the shared store; this class
  * encodes, waits and decodes.
  */
-import { type Codec, shareSymbol } from '@conc/serialize';
+import { type Codec, DeserializationError, shareSymbol } from '@conc/serialize';
 import { abortReason } from '../core/abort.js';
 import { EmptyError, FullError, ItemTooLargeError, isShutDownError, ShutDownError } from '../core/errors.js';
 import {
@@ -256,6 +256,8 @@ export abstract class BaseQueue<T> {
     const n = store.takenCount;
     if (store.s.crashAt !== undefined) store.s.maybeCrash('get.copy');
     let first: T | undefined;
+    let failure: unknown;
+    let failed = 0;
     try {
       for (let k = 0; k < n; k++) {
         const b = taken[k]!;
@@ -266,9 +268,19 @@ export abstract class BaseQueue<T> {
         const buf = len <= this.#scratch.length ? this.#scratch : Buffer.allocUnsafeSlow(len);
         store.copyOut(b, buf);
         const codec = this.#codec;
-        const value = (
-          codec.decodePrefix !== undefined ? codec.decodePrefix(buf, len) : codec.decode(buf.subarray(0, len))
-        ) as T;
+        let value: T;
+        try {
+          value = (
+            codec.decodePrefix !== undefined
+              ? codec.decodePrefix(buf, len)
+              : codec.decode(buf.subarray(0, len))
+          ) as T;
+        } catch (err) {
+          // The others taken with it are still decoded (and kept, on the error).
+          failure ??= err;
+          failed++;
+          continue;
+        }
         if (into) into.push(value);
         else first = value;
       }
@@ -276,6 +288,8 @@ export abstract class BaseQueue<T> {
       store.release(taken, n);
       store.wake(H.NOT_FULL, H.PUT_WAITERS, n);
     }
+    // A single get takes one item: if it failed, nothing decoded.
+    if (failed > 0) throw undecodable(failure, n, failed, into ? [...into] : []);
     return first;
   }
 
@@ -421,3 +435,21 @@ export abstract class BaseQueue<T> {
 }
 
 const EMPTY_BYTES = new Uint8Array(0);
+
+/**
+ * The error of a get whose taken items did not all decode (a corrupt item, or
+ * one holding a primitive whose package this thread has not imported). The
+ * items are out of the queue either way: `taken` says how many the call took
+ * (each one to mark with `taskDone()` when tasks are tracked) and `items`
+ * holds those that did decode, in queue order.
+ */
+function undecodable(cause: unknown, taken: number, failed: number, items: unknown[]): DeserializationError {
+  const err = new DeserializationError(
+    `queue: ${failed} of the ${taken} item(s) this get took could not be decoded; all ${taken} are out of the queue ` +
+      '(error.items holds those that decoded, error.taken how many to mark done)',
+    { cause },
+  );
+  Object.defineProperty(err, 'taken', { value: taken, enumerable: true });
+  Object.defineProperty(err, 'items', { value: items, enumerable: true });
+  return err;
+}
