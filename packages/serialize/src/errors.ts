@@ -172,15 +172,16 @@ export function isWireError(value: unknown): value is WireError {
   );
 }
 
-const BUILTIN: Record<string, ErrorConstructor> = {
-  Error,
-  TypeError,
-  RangeError,
-  SyntaxError,
-  ReferenceError,
-  EvalError,
-  URIError,
-};
+/** Built-in error classes by name (a Map: a peer's `name` may be `constructor` or `toString`). */
+const BUILTIN = new Map<string, ErrorConstructor>([
+  ['Error', Error],
+  ['TypeError', TypeError],
+  ['RangeError', RangeError],
+  ['SyntaxError', SyntaxError],
+  ['ReferenceError', ReferenceError],
+  ['EvalError', EvalError],
+  ['URIError', URIError],
+]);
 
 /**
  * Rebuilds an error sent with {@link errorToWire}: a conc error comes back as
@@ -200,9 +201,9 @@ export function errorFromWire(wire: WireError): Error {
     err = Reflect.construct(Error, [], ConcError) as Error;
     Object.defineProperty(err, 'name', { value: wire.name, writable: true, configurable: true });
   } else {
-    const Builtin = BUILTIN[wire.name] ?? Error;
-    err = Reflect.construct(Builtin, []) as Error;
-    if (!BUILTIN[wire.name])
+    const Builtin = BUILTIN.get(wire.name);
+    err = Reflect.construct(Builtin ?? Error, []) as Error;
+    if (!Builtin)
       Object.defineProperty(err, 'name', { value: wire.name, writable: true, configurable: true });
   }
   Object.defineProperty(err, 'message', { value: wire.message, writable: true, configurable: true });

@@ -38,6 +38,14 @@ describe('errors from a peer', () => {
     }
   });
 
+  it('errorFromWire makes a real error of any name, even a key of Object.prototype', () => {
+    for (const name of ['constructor', 'toString', 'hasOwnProperty', '__proto__', 'valueOf']) {
+      const err = errorFromWire({ $concError: 1, name, message: 'm' });
+      expect(err, name).toBeInstanceOf(Error);
+      expect([err.name, err.message]).toEqual([name, 'm']);
+    }
+  });
+
   it('errorFromWire never throws for a record isWireError accepts', () => {
     const field = fc.oneof(fc.constant(undefined), fc.anything());
     fc.assert(

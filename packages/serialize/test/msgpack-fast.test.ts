@@ -238,3 +238,30 @@ describe('msgpack decode', () => {
     }
   });
 });
+
+describe('encoding from inside an encode', () => {
+  it('a getter that encodes another value changes nothing in the value being encoded', () => {
+    const shared = { k: 1 };
+    const withMap = {
+      m: new Map([[1, 2]]),
+      get x() {
+        msgpackCodec.encode(new Date(0));
+        return 1;
+      },
+    };
+    const back = msgpackCodec.decode(msgpackCodec.encode(withMap)) as { m: unknown; x: number };
+    expect(back.m).toBeInstanceOf(Map);
+    expect([...(back.m as Map<number, number>)]).toEqual([[1, 2]]);
+    const withShared = {
+      a: shared,
+      b: shared,
+      get x() {
+        msgpackCodec.encode([new Date(1)]);
+        return 1;
+      },
+      d: new Date(0),
+    };
+    const again = msgpackCodec.decode(msgpackCodec.encode(withShared)) as { a: object; b: object };
+    expect(again.a).toBe(again.b);
+  });
+});

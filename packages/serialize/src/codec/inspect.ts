@@ -86,6 +86,8 @@ function bigintOk(p: Profile, v: bigint): boolean {
 
 let budget = 0;
 let found = 0;
+/** A fast walk is under way (see {@link scan}). */
+let scanning = false;
 /** Objects the fast walk reached: the first one alone, then all of them in {@link seen}. */
 let objects = 0;
 let firstObject: object | undefined;
@@ -181,6 +183,10 @@ function fastKeys(o: Record<string, unknown>, p: Profile, depth: number): boolea
  * throws `SerializationError` naming the path of the first refused part.
  */
 export function scan(value: unknown, p: Profile): number {
+  // The fast walk keeps its state in this module: a getter that encodes something while it
+  // runs (a scan inside the scan) gets a careful walk of its own instead.
+  if (scanning) return new Inspector(p).run(value) | Found.Repeat;
+  scanning = true;
   budget = FAST_BUDGET;
   found = 0;
   try {
@@ -191,6 +197,7 @@ export function scan(value: unknown, p: Profile): number {
     if (objects > 1) seen.clear();
     objects = 0;
     firstObject = undefined;
+    scanning = false;
   }
   // The careful walk does not vouch for single references (toJSON() may return shared objects).
   return new Inspector(p).run(value) | Found.Repeat;
