@@ -336,6 +336,15 @@ describe('v8', () => {
     expect(back.self).toBe(back);
   });
 
+  it('a decoded small typed array lives in an ArrayBuffer of its own message, not in shared pool memory', () => {
+    const secret = Buffer.from('SECRET-TOKEN-0123456789'); // sits in Node's shared Buffer pool
+    const bytes = v8Codec.encode(new Uint8Array([1, 2, 3]));
+    const back = v8Codec.decode(bytes) as Uint8Array;
+    expect([...back]).toEqual([1, 2, 3]);
+    expect(back.buffer.byteLength).toBeLessThanOrEqual(bytes.byteLength);
+    expect(Buffer.from(back.buffer).includes(secret)).toBe(false);
+  });
+
   it('refuses trailing bytes and returns bytes that never alias the input', () => {
     const bytes = new Uint8Array(serialize({ b: Buffer.alloc(16, 7) }));
     const back = v8Codec.decode(bytes) as { b: Buffer };

@@ -78,8 +78,11 @@ export const v8Codec: Codec = {
   decode(bytes: Uint8Array): unknown {
     checkInput('v8', bytes);
     try {
-      // Node's deserializer returns typed arrays that view its input: decode a private copy.
-      const copy = Buffer.from(bytes);
+      // Node's deserializer returns typed arrays that view its input: decode a private copy, in
+      // an ArrayBuffer of its own (Buffer.from would take a slice of Node's shared pool, and a
+      // decoded array's .buffer would expose whatever else lives there).
+      const copy = Buffer.allocUnsafeSlow(bytes.byteLength);
+      copy.set(bytes);
       const d = new DefaultDeserializer(copy);
       d.readHeader();
       const value: unknown = d.readValue();
