@@ -10,7 +10,7 @@ import fc from 'fast-check';
 import msgpackr from 'msgpackr/index-no-eval';
 import { describe, expect, it } from 'vitest';
 import { packPlain } from '../src/codec/msgpack-fast.js';
-import { msgpackCodec, registerKind, shareSymbol } from '../src/index.js';
+import { jsonCodec, msgpackCodec, plainMsgpackCodec, registerKind, shareSymbol } from '../src/index.js';
 import { msgpackValues } from './arbitraries.js';
 
 const { Packr } = msgpackr;
@@ -263,5 +263,34 @@ describe('encoding from inside an encode', () => {
     };
     const again = msgpackCodec.decode(msgpackCodec.encode(withShared)) as { a: object; b: object };
     expect(again.a).toBe(again.b);
+  });
+});
+
+/** A primitive that can be described (handed over) only once, like a pipe end. */
+class OneShot {
+  used = false;
+  [shareSymbol]() {
+    if (this.used) throw new Error('already handed over');
+    this.used = true;
+    return { kind: 'test.msgpack.OneShot', data: { n: 1 } };
+  }
+  static {
+    registerKind({ kind: 'test.msgpack.OneShot', Class: OneShot, attach: () => new OneShot() });
+  }
+}
+
+describe('primitives inside messages', () => {
+  it('are described once per encode, even when both the careful walk and the packer meet them', () => {
+    // Nesting deeper than the quick walk goes sends the check to the careful walk, which
+    // describes the primitive too.
+    const deep = JSON.parse(`${'['.repeat(70)}${']'.repeat(70)}`) as unknown;
+    for (const codec of [msgpackCodec, jsonCodec, plainMsgpackCodec]) {
+      const one = new OneShot();
+      const back = codec.decode(codec.encode({ one, deep })) as { one: unknown; deep: unknown };
+      expect(back.one, codec.name).toBeInstanceOf(OneShot);
+      expect(back.deep).toEqual(deep);
+      // And once only per encode: a second message is a second hand-over.
+      expect(() => codec.encode({ one })).toThrow(/already handed over/);
+    }
   });
 });

@@ -468,10 +468,31 @@ export const tokenProfile: Profile = {
 const bareReasons = new WeakMap<Error, string>();
 
 /**
+ * The tokens of the primitives met by the encode in progress. Describing a
+ * primitive (`share()`) may have side effects and work only once (a pipe end
+ * hands itself over), while an encode can meet it twice: in the careful walk,
+ * then in the packer. So each one is described once per encode.
+ */
+let tokens: Map<object, unknown> | undefined;
+
+/** Starts an encode's token memo (unless one is open: a nested encode shares it); pass the result to {@link closeTokens}. */
+export function openTokens(): boolean {
+  if (tokens) return false;
+  tokens = new Map();
+  return true;
+}
+
+export function closeTokens(opened: boolean): void {
+  if (opened) tokens = undefined;
+}
+
+/**
  * Describes a primitive as a token fit to travel inside a byte message (plain
- * JSON data). Calls `fail` (which throws) with the reason otherwise.
+ * JSON data), once per encode (see {@link openTokens}). Calls `fail` (which
+ * throws) with the reason otherwise.
  */
 export function checkToken(instance: object, fail: (reason: string, cause?: unknown) => never): unknown {
+  if (tokens?.has(instance)) return tokens.get(instance);
   let token: unknown;
   try {
     token = tokenOf(instance);
@@ -489,5 +510,6 @@ export function checkToken(instance: object, fail: (reason: string, cause?: unkn
       err,
     );
   }
+  tokens?.set(instance, token);
   return token;
 }

@@ -9,7 +9,18 @@ import { isUtf8 } from 'node:buffer';
 import { SerializationError } from '../errors.js';
 import { attach } from '../share.js';
 import { asBuffer, decodeFailure } from './input.js';
-import { checkToken, describe, explain, Found, JSON_RULES, Kind, type Profile, scan } from './inspect.js';
+import {
+  checkToken,
+  closeTokens,
+  describe,
+  explain,
+  Found,
+  JSON_RULES,
+  Kind,
+  openTokens,
+  type Profile,
+  scan,
+} from './inspect.js';
 import { isRevivable, JSON_SHARED_KEY } from './revive.js';
 import type { Codec } from './types.js';
 
@@ -75,14 +86,19 @@ function revive(v: unknown): unknown {
 export const jsonCodec: Codec = {
   name: 'json',
   encode(value: unknown): Uint8Array {
-    const found = scan(value, profile);
-    let text: string;
+    const opened = openTokens();
     try {
-      text = (found & Found.Shared) === 0 ? JSON.stringify(value) : JSON.stringify(value, withTokens);
-    } catch (err) {
-      return explain(value, profile, err);
+      const found = scan(value, profile);
+      let text: string;
+      try {
+        text = (found & Found.Shared) === 0 ? JSON.stringify(value) : JSON.stringify(value, withTokens);
+      } catch (err) {
+        return explain(value, profile, err);
+      }
+      return Buffer.from(text, 'utf8');
+    } finally {
+      closeTokens(opened);
     }
-    return Buffer.from(text, 'utf8');
   },
   decode(bytes: Uint8Array): unknown {
     const input = asBuffer('json', bytes);

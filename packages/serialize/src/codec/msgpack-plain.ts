@@ -7,7 +7,7 @@
 
 import { SerializationError } from '../errors.js';
 import { asBuffer, decodeFailure } from './input.js';
-import { describe, explain, Kind, type Profile, scan } from './inspect.js';
+import { closeTokens, describe, explain, Kind, openTokens, type Profile, scan } from './inspect.js';
 import { installExtensions } from './msgpack-ext.js';
 import { Packr, Unpackr } from './msgpackr.js';
 import { isRevivable } from './revive.js';
@@ -73,11 +73,16 @@ const unpacker = new Unpackr({ ...options, mapsAsObjects: true });
 export const plainMsgpackCodec: Codec = {
   name: 'msgpack-plain',
   encode(value: unknown): Uint8Array {
-    scan(value, profile);
+    const opened = openTokens();
     try {
-      return packer.pack(value);
-    } catch (err) {
-      return explain(value, profile, err);
+      scan(value, profile);
+      try {
+        return packer.pack(value);
+      } catch (err) {
+        return explain(value, profile, err);
+      }
+    } finally {
+      closeTokens(opened);
     }
   },
   decode(bytes: Uint8Array): unknown {

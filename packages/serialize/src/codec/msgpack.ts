@@ -15,7 +15,7 @@
 import { SerializationError } from '../errors.js';
 import { isShareable } from '../share.js';
 import { asBuffer, checkInput, checkLength, decodeFailure } from './input.js';
-import { describe, explain, Found, Kind, type Profile, scan } from './inspect.js';
+import { closeTokens, describe, explain, Found, Kind, openTokens, type Profile, scan } from './inspect.js';
 import { installExtensions, markStructured } from './msgpack-ext.js';
 import { packPlain } from './msgpack-fast.js';
 import { Packr, RESERVE_START_SPACE, RESET_BUFFER_MODE, REUSE_BUFFER_MODE, Unpackr } from './msgpackr.js';
@@ -144,6 +144,35 @@ function encodeScanned(value: unknown, found: number): Uint8Array {
   }
 }
 
+/** encodeRange past the plain-data fast path: the pre-walk, then msgpackr. */
+function encodeRangeScanned(value: unknown, out: { bytes: Uint8Array; start: number; end: number }): void {
+  const found = scan(value, profile);
+  if ((found & (Found.Map | Found.Cycle | Found.Repeat)) === 0) {
+    let packed: (Uint8Array & { start: number; end: number }) | undefined;
+    try {
+      // The packer's whole buffer, with the message's bounds on it: no view made. Reset: the next
+      // message is written over this one, so the buffer is reused rather than left behind (a
+      // new one every few 64 KiB messages cost ~10 µs each and the garbage collector more).
+      packed = flatPacker.pack(value, REUSE_BUFFER_MODE | RESET_BUFFER_MODE) as unknown as Uint8Array & {
+        start: number;
+        end: number;
+      };
+    } catch {
+      // As in encode: records (or the path-naming error) below.
+    }
+    if (packed !== undefined) {
+      out.bytes = packed;
+      out.start = packed.start;
+      out.end = packed.end;
+      return;
+    }
+  }
+  const bytes = encodeScanned(value, found);
+  out.bytes = bytes;
+  out.start = 0;
+  out.end = bytes.length;
+}
+
 /**
  * MessagePack in msgpackr's structured-clone mode: the default codec.
  *
@@ -172,35 +201,21 @@ export const msgpackCodec: Codec = {
       bytes.set(plain.bytes.subarray(plain.start, plain.end));
       return bytes;
     }
-    return encodeScanned(value, scan(value, profile));
+    const opened = openTokens();
+    try {
+      return encodeScanned(value, scan(value, profile));
+    } finally {
+      closeTokens(opened);
+    }
   },
   encodeRange(value: unknown, out: { bytes: Uint8Array; start: number; end: number }): void {
     if (packPlain(value, out)) return;
-    const found = scan(value, profile);
-    if ((found & (Found.Map | Found.Cycle | Found.Repeat)) === 0) {
-      let packed: (Uint8Array & { start: number; end: number }) | undefined;
-      try {
-        // The packer's whole buffer, with the message's bounds on it: no view made. Reset: the next
-        // message is written over this one, so the buffer is reused rather than left behind (a
-        // new one every few 64 KiB messages cost ~10 µs each and the garbage collector more).
-        packed = flatPacker.pack(value, REUSE_BUFFER_MODE | RESET_BUFFER_MODE) as unknown as Uint8Array & {
-          start: number;
-          end: number;
-        };
-      } catch {
-        // As in encode: records (or the path-naming error) below.
-      }
-      if (packed !== undefined) {
-        out.bytes = packed;
-        out.start = packed.start;
-        out.end = packed.end;
-        return;
-      }
+    const opened = openTokens();
+    try {
+      encodeRangeScanned(value, out);
+    } finally {
+      closeTokens(opened);
     }
-    const bytes = encodeScanned(value, found);
-    out.bytes = bytes;
-    out.start = 0;
-    out.end = bytes.length;
   },
   decode(bytes: Uint8Array): unknown {
     checkInput('msgpack', bytes);
