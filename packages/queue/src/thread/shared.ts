@@ -196,7 +196,7 @@ export class Shared {
         // A slice that overran (the whole process was stopped, or this thread starved) counts once.
         stale += Math.min(now - last, 2 * SLICE_MS);
         if (stale >= STALE_MS && Atomics.compareExchange(a, H.LOCK, v, v + 2) === v) {
-          this.held = v + 2;
+          this.held = (v + 2) | 0; // as the Int32 word holds it (0x7fffffff + 2 wraps)
           if (a[H.END]! > this.viewEnd) this.refresh();
           this.recover();
           this.logN = 0;
