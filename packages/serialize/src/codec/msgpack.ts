@@ -230,7 +230,7 @@ export const msgpackCodec: Codec = {
       try {
         const scratch = decodeScratch;
         for (let k = 0; k < n; k++) scratch[k] = bytes[k]!;
-        return msgpackCodec.decodePrefix?.(scratch, n);
+        return unpackPrefix(scratch, n);
       } finally {
         decoding = false;
       }
@@ -246,15 +246,20 @@ export const msgpackCodec: Codec = {
   decodePrefix(bytes: Uint8Array, length: number): unknown {
     checkLength('msgpack', bytes, length);
     // A Buffer reused across calls keeps the DataView msgpackr caches on it.
-    const input = Buffer.isBuffer(bytes) && !(bytes.buffer instanceof SharedArrayBuffer) ? bytes : undefined;
-    if (input === undefined) return msgpackCodec.decode(bytes.subarray(0, length));
-    try {
-      if (length > 0 && input[0] === RECORDS_MARK)
-        return recordsUnpacker.unpack(input, { start: 1, end: length });
-      // msgpackr reads a zero end as "to the end of the buffer".
-      return length === 0 ? fastUnpacker.unpack(input.subarray(0, 0)) : fastUnpacker.unpack(input, length);
-    } catch (err) {
-      throw decodeFailure('msgpack', input.subarray(0, length), err);
-    }
+    if (Buffer.isBuffer(bytes) && !(bytes.buffer instanceof SharedArrayBuffer))
+      return unpackPrefix(bytes, length);
+    return msgpackCodec.decode(bytes.subarray(0, length));
   },
 };
+
+/** Decodes `input[0, length)`: a private Buffer, already checked (decode's scratch, or decodePrefix's input). */
+function unpackPrefix(input: Buffer, length: number): unknown {
+  try {
+    if (length > 0 && input[0] === RECORDS_MARK)
+      return recordsUnpacker.unpack(input, { start: 1, end: length });
+    // msgpackr reads a zero end as "to the end of the buffer".
+    return length === 0 ? fastUnpacker.unpack(input.subarray(0, 0)) : fastUnpacker.unpack(input, length);
+  } catch (err) {
+    throw decodeFailure('msgpack', input.subarray(0, length), err);
+  }
+}
