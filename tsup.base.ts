@@ -15,7 +15,10 @@ export function concConfig(entry: Record<string, string>, overrides: Options = {
     clean: true,
     target: 'node20',
     platform: 'node',
-    splitting: false,
+    // Entries share one copy of each module (a chunk), in CJS as in ESM: with
+    // a copy per entry, `@conc/x/internal` would throw its own TokenError
+    // class, which `instanceof` against the main entry's would not match.
+    splitting: true,
     treeshake: true,
     ...overrides,
   });

@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { attach, isTokenError, jsonCodec, share } from '@conc/serialize';
+import { attach, isTokenError, jsonCodec, share, TokenError } from '@conc/serialize';
 import { fixture, noise, spawnProcess, startWorker, within } from '@conc/testkit';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -43,6 +43,19 @@ describe('share and attach', () => {
   it('refuses a token of another kind, a foreign buffer and an unknown codec with clear errors', () => {
     const lifo = share(new LifoQueue());
     expect(() => Queue.attach(lifo)).toThrow(/expected a queue.thread.Queue token/);
+    // Queue.attach and LifoQueue.attach read the token themselves: the same version check as attach().
+    for (const v of [2, Number.NaN, '1', 0]) {
+      for (const [cls, made] of [
+        [Queue, new Queue()],
+        [LifoQueue, new LifoQueue()],
+        [SimpleQueue, new SimpleQueue()],
+        [PriorityQueue, new PriorityQueue()],
+      ] as const) {
+        const bad = { ...share(made), v } as never;
+        expect(() => cls.attach(bad), `${cls.name} v=${String(v)}`).toThrow(TokenError);
+        expect(() => attach(bad), `attach v=${String(v)}`).toThrow(TokenError);
+      }
+    }
     const forged = {
       ...share(new Queue()),
       data: { buffer: new SharedArrayBuffer(65536), codec: 'msgpack' },

@@ -8,6 +8,7 @@
  * package of a primitive must be imported where the token is attached.
  */
 import { TokenError } from './errors.js';
+import { describeValue } from './internal/options.js';
 
 /** The method a shareable primitive implements; a global symbol so every package copy agrees. */
 export const shareSymbol: unique symbol = Symbol.for('conc.share') as never;
@@ -126,6 +127,32 @@ export function isToken(value: unknown): value is Token {
 }
 
 /**
+ * The one check of a token's envelope, for `attach` and for each class's own
+ * `attach(token)`: a token object, of this format version, and (when `kind`
+ * is given) of that kind. Anything else is a `TokenError` that says what was
+ * found.
+ */
+export function checkToken(what: string, token: unknown, kind?: string): asserts token is Token {
+  if (!isToken(token)) {
+    throw new TokenError(`${what}: not a conc token (expected the value share() returned)`);
+  }
+  const v: unknown = token.v;
+  if (v !== TOKEN_VERSION) {
+    if (typeof v === 'number' && Number.isInteger(v) && v > TOKEN_VERSION) {
+      throw new TokenError(
+        `${what}: the token is of format version ${v}, newer than this copy of @conc/serialize reads (version ${TOKEN_VERSION}); use the same conc release on both sides`,
+      );
+    }
+    throw new TokenError(
+      `${what}: malformed token: its format version must be the number ${TOKEN_VERSION}, got ${describeValue(v)}`,
+    );
+  }
+  if (kind !== undefined && token.kind !== kind) {
+    throw new TokenError(`${what}: expected a ${kind} token, got a ${token.kind} token`);
+  }
+}
+
+/**
  * Rebuilds the primitive a token describes. The primitive's package must be
  * imported in this thread or process.
  *
@@ -134,14 +161,7 @@ export function isToken(value: unknown): value is Token {
 export function attach<T>(token: Token<T>): T;
 export function attach(token: unknown): unknown;
 export function attach(token: unknown): unknown {
-  if (!isToken(token)) {
-    throw new TokenError('attach: not a conc token (expected the value share() returned)');
-  }
-  if (typeof token.v !== 'number' || token.v > TOKEN_VERSION || token.v < 1) {
-    throw new TokenError(
-      `attach: token version ${String(token.v)} is not supported (this copy of @conc/serialize reads version ${TOKEN_VERSION})`,
-    );
-  }
+  checkToken('attach', token);
   const def = registry().get(token.kind);
   if (!def) {
     const pkg = token.kind.split('.')[0] ?? token.kind;

@@ -57,6 +57,9 @@ describe('share / attach', () => {
       { ...good, v: TOKEN_VERSION + 1 },
       { ...good, v: 0 },
       { ...good, v: '1' },
+      { ...good, v: Number.NaN },
+      { ...good, v: 1.5 },
+      { ...good, v: null },
       { ...good, kind: 'elsewhere.thread.Thing' },
       { ...good, data: 'not an object' },
     ];
@@ -64,7 +67,13 @@ describe('share / attach', () => {
       const err = thrown(() => attach(bad));
       expect(isTokenError(err), `for ${JSON.stringify(bad)}: ${err}`).toBe(true);
     }
-    expect(thrown(() => attach({ ...good, v: 99 })).message).toMatch(/version 99 is not supported/);
+    expect(thrown(() => attach({ ...good, v: 99 })).message).toMatch(
+      /format version 99, newer than .* reads \(version 1\)/,
+    );
+    expect(thrown(() => attach({ ...good, v: '1' })).message).toMatch(
+      /must be the number 1, got the string "1"/,
+    );
+    expect(thrown(() => attach({ ...good, v: Number.NaN })).message).toMatch(/must be the number 1, got NaN/);
     expect(thrown(() => attach({ ...good, kind: 'elsewhere.thread.Thing' })).message).toMatch(
       /import @conc\/elsewhere/,
     );

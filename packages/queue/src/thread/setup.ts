@@ -3,15 +3,8 @@
  * store made, or its store opened from a share token in another thread; and
  * the registry of queue classes (their order and token kind).
  */
-import {
-  type Codec,
-  type CodecName,
-  getCodec,
-  isToken,
-  registerKind,
-  resolveCodec,
-  TokenError,
-} from '@conc/serialize';
+import { type Codec, type CodecName, getCodec, registerKind, resolveCodec } from '@conc/serialize';
+import { checkToken } from '@conc/serialize/internal';
 import { defaultPriority, encodePriority } from '../core/priority-key.js';
 import { ARENA_START, Kind, MAX_CAPACITY, MAX_KEY_BYTES } from './layout.js';
 import { Store } from './store.js';
@@ -186,8 +179,7 @@ export function attachSetup(
 
 /** The `data` of a token of the expected kind. */
 export function tokenData(token: unknown, kind: string): unknown {
-  if (!isToken(token)) throw new TokenError('attach: not a conc token (expected the value share() returned)');
-  if (token.kind !== kind) throw new TokenError(`attach: expected a ${kind} token, got ${token.kind}`);
+  checkToken('attach', token, kind);
   return token.data;
 }
 
