@@ -68,7 +68,7 @@ export async function Client<T = unknown>(
 ): Promise<SocketConnection<T>> {
   checkAddress(address, 'Client');
   const { timeout = 10_000, signal, tls } = options;
-  checkTimeout(timeout, 'Client');
+  checkTimeout('Client', timeout);
   const authkey = options.authkey === undefined ? undefined : authkeyBytes(options.authkey, 'Client');
   if (options.digest !== undefined) checkDigest(options.digest);
   resolveCodec(options.codec);
