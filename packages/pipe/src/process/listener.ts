@@ -34,6 +34,9 @@ import {
 const HANDSHAKE_TIMEOUT = 5000;
 const MAX_PENDING_HANDSHAKES = 64;
 
+/** What a listener puts in the private directory it makes: removal takes this and nothing else. */
+const LISTENER_ENTRIES = ['listener.sock'] as const;
+
 const noop = () => {};
 const EMPTY = new Uint8Array(0);
 
@@ -160,8 +163,8 @@ export class Listener implements AsyncIterable<SocketConnection>, AsyncDisposabl
     let path: string | undefined;
     if (address === undefined) {
       ownDir = await freshPrivateDir();
-      removeOnExit(ownDir);
-      path = join(ownDir, 'listener.sock');
+      removeOnExit(ownDir, LISTENER_ENTRIES);
+      path = join(ownDir, LISTENER_ENTRIES[0]);
     } else if (!tcp) {
       path = address;
     }
@@ -182,7 +185,7 @@ export class Listener implements AsyncIterable<SocketConnection>, AsyncDisposabl
       });
     } catch (err) {
       server.close();
-      if (ownDir) await removeDir(ownDir);
+      if (ownDir) await removeDir(ownDir, LISTENER_ENTRIES);
       throw err;
     }
     let bound: Address;
@@ -303,7 +306,7 @@ export class Listener implements AsyncIterable<SocketConnection>, AsyncDisposabl
     // Only the listening handle: its close callback would also wait for accepted connections.
     this.#server.close();
     await Promise.all(unaccepted.map((conn) => conn.close()));
-    if (this.#ownDir) await removeDir(this.#ownDir);
+    if (this.#ownDir) await removeDir(this.#ownDir, LISTENER_ENTRIES);
   }
 
   /** Same as {@link close}, for `await using`. */
