@@ -8,6 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { connect, createServer, type Socket } from 'node:net';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { defaultCodec } from '@conc/serialize';
 import { tempDir, within } from '@conc/testkit';
@@ -181,6 +182,19 @@ describe('Listener and Client authentication', () => {
       // The key never shows up in what is reported.
       for (const e of [err, ...errors]) expect(`${e.message} ${e.stack}`).not.toMatch(/k3y/);
       await Promise.all([good.close(), conn.close()]);
+    } finally {
+      await listener.close();
+    }
+  });
+
+  it('keeps its own copy of the key: the caller may wipe its buffer once listening', async () => {
+    const key = Buffer.from('k3y-to-be-wiped');
+    const listener = await Listener.listen({ authkey: key });
+    try {
+      key.fill(0);
+      const client = await Client(listener.address, { authkey: 'k3y-to-be-wiped' });
+      const conn = await listener.accept({ timeout: 10_000 });
+      await Promise.all([client.close(), conn.close()]);
     } finally {
       await listener.close();
     }
@@ -436,7 +450,7 @@ describe('Listener and Client authentication', () => {
 });
 
 describe('listening defaults', () => {
-  it('binds loopback TCP without an authkey, and refuses a public host without one', async () => {
+  it('binds loopback TCP (by default for a port alone) without an authkey, and refuses any other host without one', async () => {
     const l = await Listener.listen({ address: { host: '127.0.0.1', port: 0 } });
     expect(l.address).toMatchObject({ host: '127.0.0.1' });
     expect((l.address as { port: number }).port).toBeGreaterThan(0);
@@ -445,6 +459,18 @@ describe('listening defaults', () => {
       /without an authkey/,
     );
     await expect(Listener.listen({ address: { host: '::', port: 0 } })).rejects.toThrow(/without an authkey/);
+    await expect(Listener.listen({ address: { host: hostname(), port: 0 } })).rejects.toThrow(
+      /without an authkey/,
+    );
+    // A port alone listens on loopback, with or without a key.
+    for (const authkey of [undefined, 'k']) {
+      const local = await Listener.listen({ address: { port: 0 }, authkey });
+      expect(local.address).toMatchObject({ host: '127.0.0.1' });
+      const client = await Client(local.address, { authkey });
+      const conn = await local.accept({ timeout: 10_000 });
+      expect(conn.remoteAddress).toMatchObject({ host: '127.0.0.1' });
+      await Promise.all([client.close(), conn.close(), local.close()]);
+    }
     await expect(Listener.listen({ tls: {} })).rejects.toThrow(/tls needs a TCP address/);
     await expect(Listener.listen({ authkey: '' })).rejects.toThrow(/must not be empty/);
   });

@@ -169,11 +169,12 @@ export async function answerChallenge(io: HandshakeIO, authkey: Uint8Array): Pro
   if (!constantTimeEqual(verdict, WELCOME)) throw new AuthenticationError('digest sent was rejected');
 }
 
-/** The authkey as bytes (strings are UTF-8), refusing an empty key. */
+/** The authkey as bytes of our own (strings are UTF-8), refusing an empty key. */
 export function authkeyBytes(authkey: Uint8Array | string, what: string): Uint8Array {
   const bytes = typeof authkey === 'string' ? encoder.encode(authkey) : authkey;
   if (!(bytes instanceof Uint8Array))
     throw new TypeError(`${what}: authkey must be a Uint8Array, Buffer or string`);
   if (bytes.byteLength === 0) throw new TypeError(`${what}: authkey must not be empty`);
-  return bytes;
+  // A copy: the caller may reuse or wipe its buffer; ours is held only where the handshake needs it.
+  return typeof authkey === 'string' ? bytes : new Uint8Array(bytes);
 }

@@ -22,7 +22,14 @@ import type { WaitOptions } from '../core/deadline.js';
 import { Inbox } from '../core/inbox.js';
 import { KeepAlive } from '../core/keep-alive.js';
 import { ConnectionClosedError, ListenerBusyError } from '../errors.js';
-import { type Address, checkAddress, isLoopback, type TcpAddress } from './address.js';
+import {
+  type Address,
+  checkAddress,
+  isLoopback,
+  type ListenAddress,
+  type TcpAddress,
+  withDefaultHost,
+} from './address.js';
 import {
   answerChallenge,
   authkeyBytes,
@@ -54,12 +61,13 @@ export interface ListenerOptions extends SocketConnectionOptions {
   /**
    * Where to listen: a unix socket path, or `{ host, port }` for TCP
    * (`port: 0` picks a free port; read it back from `listener.address`).
-   * Without one, a unix socket in a fresh private directory (0700), removed on close.
+   * `{ port }` without a host listens on loopback (`127.0.0.1`).
+   * Without an address, a unix socket in a fresh private directory (0700), removed on close.
    * A TCP host other than loopback requires an `authkey`.
    * @default a fresh private unix socket
    * @example { host: '127.0.0.1', port: 0 }
    */
-  address?: Address;
+  address?: ListenAddress;
   /**
    * Every client must prove it knows this key (CPython's HMAC challenge,
    * mutual) before anything it sends is decoded. Without one, clients are not
@@ -161,12 +169,12 @@ export class Listener implements AsyncIterable<SocketConnection>, AsyncDisposabl
    */
   static async listen(options: ListenerOptions = {}): Promise<Listener> {
     const {
-      address,
       tls,
       backlog = 128,
       handshakeTimeout = HANDSHAKE_TIMEOUT,
       maxPendingHandshakes = MAX_PENDING_HANDSHAKES,
     } = options;
+    const address = options.address === undefined ? undefined : withDefaultHost(options.address);
     if (address !== undefined) checkAddress(address, 'Listener.listen');
     const authkey =
       options.authkey === undefined ? undefined : authkeyBytes(options.authkey, 'Listener.listen');
@@ -228,6 +236,7 @@ export class Listener implements AsyncIterable<SocketConnection>, AsyncDisposabl
     }
     const listener = new Listener(server, bound, ownDir, authkey, {
       ...options,
+      authkey: undefined, // held once, as bytes, in #authkey
       handshakeTimeout,
       maxPendingHandshakes,
     });
