@@ -22,8 +22,11 @@ export class SocketHandshake implements HandshakeIO {
   #buffer: Uint8Array = EMPTY;
   #waiter: { resolve(frame: Uint8Array): void; reject(error: unknown): void } | undefined;
   #error: Error | undefined;
+  #heardFrom = false;
+  #timedOut = false;
   readonly #timer: NodeJS.Timeout;
   readonly #onData = (chunk: Uint8Array) => {
+    this.#heardFrom = true;
     this.#buffer = this.#buffer.byteLength === 0 ? chunk : Buffer.concat([this.#buffer, chunk]);
     if (this.#buffer.byteLength > MAX_UNREAD) {
       this.#fail(new AuthenticationError('the peer sent more than the handshake allows before it finished'));
@@ -50,10 +53,32 @@ export class SocketHandshake implements HandshakeIO {
     socket.on('close', this.#onEnd);
     socket.on('error', this.#onError);
     this.#timer = setTimeout(() => {
+      this.#timedOut = true;
       this.#fail(new AuthenticationError(`the handshake did not finish within ${timeout} ms`));
       socket.destroy();
     }, timeout);
     this.#timer.unref();
+  }
+
+  /** True once the peer has sent at least one byte. */
+  get heardFrom(): boolean {
+    return this.#heardFrom;
+  }
+
+  /** True when the handshake failed because its deadline passed. */
+  get timedOut(): boolean {
+    return this.#timedOut;
+  }
+
+  /**
+   * Turns the peer away: fails the handshake with `error`, writes `message`
+   * (a last handshake message saying why) and closes the socket at once.
+   */
+  refuse(message: Uint8Array, error: Error): void {
+    this.#fail(error);
+    this.write(message);
+    // Written to the kernel already (a small write on a fresh socket); closing does not unsend it.
+    this.#socket.destroy();
   }
 
   #fail(error: Error): void {
@@ -149,12 +174,19 @@ export class SocketHandshake implements HandshakeIO {
  * Runs `steps` on a socket's handshake channel within `timeout` ms and returns
  * the bytes that followed; on failure the socket is closed and the error rethrown.
  */
-export async function handshake(
+export function handshake(
   socket: Socket,
   timeout: number,
   steps: (io: HandshakeIO) => Promise<void>,
 ): Promise<Uint8Array> {
-  const io = new SocketHandshake(socket, timeout);
+  return runHandshake(new SocketHandshake(socket, timeout), steps);
+}
+
+/** Runs `steps` on a handshake channel made by the caller (who may refuse it meanwhile). */
+export async function runHandshake(
+  io: SocketHandshake,
+  steps: (io: HandshakeIO) => Promise<void>,
+): Promise<Uint8Array> {
   try {
     await steps(io);
   } catch (err) {
