@@ -402,7 +402,7 @@ describe('Listener and Client authentication', () => {
       expect(isListenerBusyError(errors[0])).toBe(true);
       expect(errors[0]?.message).toMatch(/refused a client to make room: 2 handshakes/);
       expect(listener.refusals).toEqual({ busy: 1, deadline: 0, authentication: 0 });
-      // A real client still gets in (making room again: second goes), and third was not refused.
+      // A real client still gets in (making room again: second, now silent longest, goes).
       const good = await Client(listener.address, { authkey: 'k' });
       const conn = await listener.accept({ timeout: 10_000 });
       await good.send('in');

@@ -35,18 +35,20 @@ async function realClients(listener: Listener, count: number): Promise<string[]>
 }
 
 describe('a flood of connections that never authenticate', () => {
-  for (const [what, flooders, options] of [
-    ['as many as the cap (64)', 64, {}],
-    ['three times the cap', 48, { maxPendingHandshakes: 16 }],
+  for (const [mode, what, flooders, options] of [
+    ['silent', 'as many as the cap (64)', 64, {}],
+    ['silent', 'three times the cap', 48, { maxPendingHandshakes: 16 }],
+    ['stall', 'three times the cap', 48, { maxPendingHandshakes: 16 }],
   ] as const) {
-    it(`silent, reconnecting, ${what}: real clients connect, authenticate and exchange messages`, async () => {
+    const how = mode === 'silent' ? 'silent' : 'stalling after two bytes';
+    it(`${how}, reconnecting, ${what}: real clients connect, authenticate and exchange messages`, async () => {
       const errors: Error[] = [];
       await using listener = await Listener.listen({
         authkey: KEY,
         ...options,
         onError: (e) => errors.push(e),
       });
-      await using child = spawnChild(flood, [JSON.stringify(listener.address), String(flooders)]);
+      await using child = spawnChild(flood, [JSON.stringify(listener.address), String(flooders), mode]);
       expect(await child.nextMessage(15_000)).toEqual({ ready: true });
       const replies = await within(realClients(listener, 4), 30_000, 'real clients during the flood');
       expect(replies.sort()).toEqual([

@@ -10,6 +10,8 @@ import { AuthenticationError } from '../errors.js';
 import { type HandshakeIO, MAX_HANDSHAKE_MESSAGE } from './handshake.js';
 
 const EMPTY = new Uint8Array(0);
+/** Orders handshakes by when their peer last spoke: a count, not a clock. */
+let activity = 0;
 /**
  * Most bytes a peer may have sent that the handshake has not asked for yet:
  * one socket read (a client may follow its last handshake message with
@@ -22,11 +24,10 @@ export class SocketHandshake implements HandshakeIO {
   #buffer: Uint8Array = EMPTY;
   #waiter: { resolve(frame: Uint8Array): void; reject(error: unknown): void } | undefined;
   #error: Error | undefined;
-  #heardFrom = false;
+  #lastHeard = ++activity;
   #timedOut = false;
   readonly #timer: NodeJS.Timeout;
   readonly #onData = (chunk: Uint8Array) => {
-    this.#heardFrom = true;
     this.#buffer = this.#buffer.byteLength === 0 ? chunk : Buffer.concat([this.#buffer, chunk]);
     if (this.#buffer.byteLength > MAX_UNREAD) {
       this.#fail(new AuthenticationError('the peer sent more than the handshake allows before it finished'));
@@ -60,9 +61,12 @@ export class SocketHandshake implements HandshakeIO {
     this.#timer.unref();
   }
 
-  /** True once the peer has sent at least one byte. */
-  get heardFrom(): boolean {
-    return this.#heardFrom;
+  /**
+   * When the peer last completed a handshake message (or connected, before it
+   * did): comparable between handshakes only; the smallest is the one silent longest.
+   */
+  get lastHeard(): number {
+    return this.#lastHeard;
   }
 
   /** True when the handshake failed because its deadline passed. */
@@ -107,6 +111,8 @@ export class SocketHandshake implements HandshakeIO {
     if (buf.byteLength < 4 + size) return undefined;
     const frame = buf.slice(4, 4 + size);
     this.#buffer = buf.subarray(4 + size);
+    // Progress is a whole message: a peer that trickles bytes without finishing one has said nothing.
+    this.#lastHeard = ++activity;
     return frame;
   }
 

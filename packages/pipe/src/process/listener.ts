@@ -7,11 +7,12 @@
  * that fails is closed and reported to `onError`, never to `accept()`.
  *
  * At the limit of handshakes in progress, a new client makes room rather than
- * being turned away: the pending client that has been silent longest (else
- * the oldest) is told it is refused and closed. A flood of connections that
- * never speak therefore only ever displaces itself, while a real client,
- * which answers the challenge at once, stops being silent within a round
- * trip and is no longer the first to go. Refusals are counted by reason
+ * being turned away: the pending client that has gone longest without
+ * completing a handshake message (counted from its last one, or its arrival)
+ * is told it is refused and closed. A real client answers each handshake step
+ * within a round trip, so it is never the one silent longest for long; a flood
+ * of connections that say nothing, or trickle part of a message and stall,
+ * only displaces itself. Refusals are counted by reason
  * (`refusals`) and reported to `onError`.
  */
 import { createServer as createTcpServer, type Server, type Socket } from 'node:net';
@@ -89,8 +90,8 @@ export interface ListenerOptions extends SocketConnectionOptions {
   handshakeTimeout?: number;
   /**
    * At most this many handshakes run at once. A client arriving at the limit
-   * makes room: the pending client that has been silent longest (else the
-   * oldest) is closed, told why (`Client()` rejects with `ListenerBusyError`),
+   * makes room: the pending client that has gone longest without completing
+   * a handshake message (since its last one, or its arrival) is closed, told why (`Client()` rejects with `ListenerBusyError`),
    * reported to `onError` and counted in `refusals.busy`.
    * @default 64
    */
@@ -137,7 +138,7 @@ export class Listener implements AsyncIterable<SocketConnection>, AsyncDisposabl
   readonly #authkey: Uint8Array | undefined;
   readonly #options: ListenerOptions;
   readonly #accepted: Inbox<SocketConnection>;
-  /** Handshakes in progress, oldest first (a Map keeps insertion order). */
+  /** Handshakes in progress. */
   readonly #handshaking = new Map<Socket, SocketHandshake>();
   readonly #refusals = { busy: 0, deadline: 0, authentication: 0 };
   #lastAccepted: Address | undefined;
@@ -318,28 +319,22 @@ export class Listener implements AsyncIterable<SocketConnection>, AsyncDisposabl
     );
   }
 
-  /** At the limit, closes the pending client silent longest (else the oldest), telling it why. */
+  /** At the limit, closes the pending client that has been silent longest, telling it why. */
   #makeRoom(): void {
     const { maxPendingHandshakes = MAX_PENDING_HANDSHAKES } = this.#options;
     if (this.#handshaking.size < maxPendingHandshakes) return;
     let victim: [Socket, SocketHandshake] | undefined;
     for (const entry of this.#handshaking) {
-      if (!entry[1].heardFrom) {
-        victim = entry;
-        break;
-      }
+      if (!victim || entry[1].lastHeard < victim[1].lastHeard) victim = entry;
     }
-    victim ??= this.#handshaking.entries().next().value;
     if (!victim) return;
     const [socket, io] = victim;
-    const silent = !io.heardFrom;
     this.#handshaking.delete(socket);
     const limit = `${maxPendingHandshakes} handshakes were in progress (maxPendingHandshakes)`;
-    const which = silent ? 'had not said a word for longest' : 'had been waiting longest';
     io.refuse(
-      busyMessage(`busy: ${limit}; this connection ${which} and was closed to make room`),
+      busyMessage(`busy: ${limit}; this connection had been silent longest and was closed to make room`),
       new ListenerBusyError(
-        `refused a client to make room: ${limit}; closed the one that ${which} (a flood of connections that never authenticate?)`,
+        `refused a client to make room: ${limit}; closed the one silent longest (a flood of connections that never authenticate?)`,
       ),
     );
   }
