@@ -108,13 +108,15 @@ describe('waitAsync', () => {
   it('a wake-up that reaches an aborted wait is passed on to another waiter', async () => {
     const { shm, i32 } = words();
     for (let round = 0; round < 30; round++) {
+      // As every futex protocol does, the waker changes the word before it wakes.
       const ac = new AbortController();
-      const aborted = waitAsync(i32, 0, 0, undefined, { signal: ac.signal }).catch(() => 'aborted');
+      const aborted = waitAsync(i32, 0, round, undefined, { signal: ac.signal }).catch(() => 'aborted');
       await new Promise((r) => setTimeout(r, 2));
-      const other = waitAsync(i32, 0, 0, LIMIT);
+      const other = waitAsync(i32, 0, round, LIMIT);
       await new Promise((r) => setTimeout(r, 2));
       // The kernel may hand this one wake to the aborted wait's thread, still asleep.
       ac.abort();
+      Atomics.store(i32, 0, round + 1);
       wake(i32, 0, 1);
       expect(await within(other, LIMIT, `round ${round}: the other waiter`)).toBe('ok');
       expect(await aborted).toBe('aborted');
