@@ -98,14 +98,26 @@ interface Pending {
   ended(result: number): void;
 }
 
-const pending = new Map<number, Pending>();
-let nextId = 1;
+interface Waits {
+  readonly pending: Map<number, Pending>;
+  nextId: number;
+}
+
+/**
+ * One table per thread, shared by every copy of this package loaded in it (the ESM and
+ * CommonJS builds both load the one addon, which has one dispatcher per thread: the copy
+ * that installed it last must still settle the waits of the other).
+ */
+const WAITS = Symbol.for('conc.shared-memory.waits');
+const slots = globalThis as unknown as Record<symbol, Waits | undefined>;
+const waits: Waits = slots[WAITS] ?? { pending: new Map(), nextId: 1 };
+slots[WAITS] = waits;
 let dispatching: Addon | undefined;
 
 function dispatch(id: number, result: number): void {
-  const wait = pending.get(id);
+  const wait = waits.pending.get(id);
   if (wait === undefined) return;
-  pending.delete(id);
+  waits.pending.delete(id);
   wait.ended(result);
 }
 
@@ -133,7 +145,7 @@ export function waitAsync(
     addon.setDispatcher(dispatch);
     dispatching = addon;
   }
-  const id = nextId++;
+  const id = waits.nextId++;
   const now = addon.waitAsync(
     buffer,
     byteOffset,
@@ -150,7 +162,7 @@ export function waitAsync(
       addon.cancel(id);
       reject(signal?.reason);
     };
-    pending.set(id, {
+    waits.pending.set(id, {
       ended(result) {
         signal?.removeEventListener('abort', onAbort);
         if (!abandoned) resolve(RESULTS[result] ?? 'ok');
@@ -173,5 +185,5 @@ export function wake(where: WordHolder, index: number, count?: number): number {
 
 /** Async waits of this thread not yet ended (diagnostics and tests). */
 export function pendingWaits(): number {
-  return pending.size;
+  return waits.pending.size;
 }

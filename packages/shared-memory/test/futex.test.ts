@@ -2,6 +2,7 @@
  * wait / waitAsync / wake: results as Atomics gives them, timeouts, aborts, what keeps a
  * process alive, and threads that end while waiting.
  */
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { fixture, spawnProcess, startWorker, within } from '@conc/testkit';
 import { describe, expect, it } from 'vitest';
@@ -122,6 +123,20 @@ describe('waitAsync', () => {
       expect(await aborted).toBe('aborted');
       await settleAll();
     }
+    shm.close();
+  });
+});
+
+describe('two copies of the package in one thread', () => {
+  it('the ESM and CommonJS builds share the one addon, and the waits of each still end', async () => {
+    const cjs = createRequire(import.meta.url)('../dist/index.cjs') as typeof import('../src/index.js');
+    const { shm, i32 } = words();
+    const first = waitAsync(i32, 0, 0, LIMIT);
+    // The second copy installs its own dispatcher in the addon the first one uses.
+    const second = cjs.waitAsync(i32, 0, 0, LIMIT);
+    Atomics.store(i32, 0, 1);
+    wake(i32, 0);
+    expect(await within(Promise.all([first, second]), LIMIT, 'both copies')).toEqual(['ok', 'ok']);
     shm.close();
   });
 });
