@@ -86,6 +86,23 @@ describe('lifecycle', () => {
     expect(existsSync(path(name))).toBe(false);
   });
 
+  it('many processes attaching, closing and sweeping at once: no error, no user left, nothing removed', async () => {
+    using shm = SharedMemory.create({ size: 64 });
+    const n = 150;
+    const children = [0, 1, 2].map(() =>
+      spawnChild(fixture(import.meta.url, 'churn.mjs'), [shm.name, String(n)]),
+    );
+    for (let i = 0; i < 20; i++) {
+      expect(sweep()).not.toContain(shm.name);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    for (const c of children) expect(await c.nextMessage(LIMIT * 3)).toEqual({ errors: 0 });
+    await within(Promise.all(children.map((c) => c.exited)), LIMIT, 'churners exit');
+    expect(Atomics.load(new Int32Array(shm.buffer), 0)).toBe(3 * n);
+    expect(shm.users()).toEqual([processIdentity()]);
+    expect(existsSync(path(shm.name))).toBe(true);
+  });
+
   it('users are known by pid and start time: a live pid with another start time is dead', () => {
     const me = processIdentity()!;
     expect(isProcessAlive(me)).toBe(true);
