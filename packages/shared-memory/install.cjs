@@ -12,7 +12,10 @@ const prefix = join(dirname(process.execPath), '..');
 if (!env.npm_config_nodedir && existsSync(join(prefix, 'include', 'node', 'node.h'))) {
   env.npm_config_nodedir = prefix;
 }
-const result = spawnSync(process.execPath, [require.resolve('node-gyp-build/bin.js')], { stdio: 'inherit', env });
+const result = spawnSync(process.execPath, [require.resolve('node-gyp-build/bin.js')], {
+  stdio: 'inherit',
+  env,
+});
 if (result.status !== 0) {
   console.warn(
     '@conc/shared-memory: the native addon did not build (see above); SharedMemory will throw ' +
