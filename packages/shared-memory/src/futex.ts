@@ -81,10 +81,14 @@ export function wait(where: WordHolder, index: number, expected: number, timeout
   const ms = timeoutOf(timeout, 'wait');
   const addon = native();
   const value = expected | 0;
-  const deadline = performance.now() + ms;
+  if (ms <= BLOCKING_SLICE_MS) {
+    // One call: the common short park reads no clock.
+    return RESULTS[addon.wait(buffer, byteOffset, value, ms)] as WaitResult;
+  }
+  const deadline = performance.now() + ms; // Infinity stays Infinity
   for (let first = true; ; first = false) {
-    const slice = Math.min(BLOCKING_SLICE_MS, Math.max(0, deadline - performance.now()));
-    const result = addon.wait(buffer, byteOffset, value, slice);
+    const left = Math.min(BLOCKING_SLICE_MS, Math.max(0, deadline - performance.now()));
+    const result = addon.wait(buffer, byteOffset, value, left);
     // A changed word after a slice means it changed while this thread was between calls.
     if (result === NOT_EQUAL) return first ? 'not-equal' : 'ok';
     if (result === OK) return 'ok';
