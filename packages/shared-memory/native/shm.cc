@@ -38,6 +38,9 @@
 #ifndef SYS_futex_waitv
 #define SYS_futex_waitv 449
 #endif
+#ifndef FUTEX_32
+#define FUTEX_32 2  // futex2 size flag; older kernel headers lack it
+#endif
 #ifndef O_TMPFILE
 #define O_TMPFILE (020000000 | O_DIRECTORY)
 #endif
