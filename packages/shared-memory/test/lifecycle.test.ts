@@ -4,7 +4,7 @@
  */
 import { existsSync } from 'node:fs';
 import { share } from '@conc/serialize';
-import { fixture, spawnChild, type TrackedChild, within } from '@conc/testkit';
+import { concSegments, fixture, segmentCreator, spawnChild, type TrackedChild, within } from '@conc/testkit';
 import { describe, expect, it } from 'vitest';
 import { isProcessAlive, processIdentity, SharedMemory, sweep } from '../src/index.js';
 
@@ -101,6 +101,21 @@ describe('lifecycle', () => {
     expect(Atomics.load(new Int32Array(shm.buffer), 0)).toBe(3 * n);
     expect(shm.users()).toEqual([processIdentity()]);
     expect(existsSync(path(shm.name))).toBe(true);
+  });
+
+  it('a creator killed while creating leaves no half segment: what it left is whole, and is swept', async () => {
+    for (let round = 0; round < 5; round++) {
+      const child = spawnChild(fixture(import.meta.url, 'create-loop.mjs'));
+      expect(await child.nextMessage(LIMIT)).toEqual({ looping: true });
+      await new Promise((r) => setTimeout(r, 20 + round * 15));
+      await child.kill('SIGKILL');
+      const mine = () => [...concSegments()].filter((name) => name.startsWith(`conc-loop-${child.pid}-`));
+      // Whatever it left under a name is whole: the header names it as creator (a file given
+      // its name before its header was written would not).
+      for (const name of mine()) expect(segmentCreator(name), name).toBe(child.pid);
+      sweep();
+      expect(mine()).toEqual([]);
+    }
   });
 
   it('users are known by pid and start time: a live pid with another start time is dead', () => {
