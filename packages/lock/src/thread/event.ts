@@ -1,12 +1,12 @@
 import { registerKind, type Shareable, shareSymbol } from '@conc/serialize';
 import { resolveWait, type WaitOptions } from '../core/options.js';
-import { attachData, open, type Placement, tokenData } from './layout.js';
+import { attachData, open, type Placement, spanOf, tokenData } from './layout.js';
 import { blockOn, type WaitRoutine, waitOn } from './park.js';
 import type { OwnerRegistry } from './registry.js';
 
 /** The flag in bit 0; a generation, bumped by every `set()` that raises it, above it. */
 const WORD = 2;
-const BYTES = 16;
+const BYTES = spanOf('Event', 0);
 const KIND = 'lock.thread.Event';
 const GEN_LIMIT = 0x3fffffff;
 
@@ -120,7 +120,7 @@ export class Event implements Shareable {
   static {
     registerKind<Event>({
       kind: KIND,
-      attach: (data) => attachData(data, (p) => new Event(p)),
+      attach: (data) => attachData(data, KIND, (p) => new Event(p)),
       Class: Event,
     });
   }

@@ -75,6 +75,10 @@ export class Lock extends OwnedLock {
   }
 
   static {
-    registerKind<Lock>({ kind: KIND, attach: (data) => attachData(data, (p) => new Lock(p)), Class: Lock });
+    registerKind<Lock>({
+      kind: KIND,
+      attach: (data) => attachData(data, KIND, (p) => new Lock(p)),
+      Class: Lock,
+    });
   }
 }

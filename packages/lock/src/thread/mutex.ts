@@ -13,6 +13,7 @@
  * woken waiter's retry (barging), which is what makes the uncontended and
  * lightly contended cases fast. No strict FIFO is promised.
  */
+import { FOREVER, NO_WAIT } from '@conc/serialize/internal';
 import { WouldDeadlockError } from '../core/errors.js';
 import type { WaitRoutine } from './park.js';
 import { type OwnerRegistry, TAG_MASK } from './registry.js';
@@ -77,9 +78,9 @@ export function* take(
   abortable = true,
 ): WaitRoutine<number> {
   let r = tryTake(i32, index, me, registry, false);
-  if (r !== BUSY || deadline === Number.NEGATIVE_INFINITY) return r;
+  if (r !== BUSY || deadline === NO_WAIT) return r;
   if (blocking) {
-    if ((Atomics.load(i32, index) & TAG_MASK) === me && deadline === Number.POSITIVE_INFINITY) {
+    if ((Atomics.load(i32, index) & TAG_MASK) === me && deadline === FOREVER) {
       throw new WouldDeadlockError(
         `${what}: this thread already holds it; a blocking wait without a timeout could never end`,
       );

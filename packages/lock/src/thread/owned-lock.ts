@@ -4,6 +4,7 @@
  * differ only in what a second acquire by the holder does and in `release()`.
  */
 import { type Shareable, shareSymbol } from '@conc/serialize';
+import { FOREVER } from '@conc/serialize/internal';
 import { LockNotOwnedError } from '../core/errors.js';
 import {
   ACQUIRED,
@@ -25,7 +26,7 @@ import {
   resolveAcquire,
 } from '../core/options.js';
 import { reportOwnerDied } from '../core/owner-died.js';
-import { open, type Placement, tokenData } from './layout.js';
+import { open, type Placement, spanOf, tokenData } from './layout.js';
 import { BUSY, CONTENDED, TAKEN, take } from './mutex.js';
 import { blockOn, type WaitRoutine, waitOn } from './park.js';
 import { ABANDONED, type OwnerRegistry, TAG_MASK } from './registry.js';
@@ -34,7 +35,7 @@ import { ABANDONED, type OwnerRegistry, TAG_MASK } from './registry.js';
 export const STATE = 2;
 /** Word of the RLock hold count (unused by Lock). */
 export const COUNT = 3;
-const BYTES = 16;
+const BYTES = spanOf('Lock', 0);
 const RESOLVED_TRUE: Promise<boolean> = Promise.resolve(true);
 
 /**
@@ -65,7 +66,7 @@ export interface ConditionLock extends Takeable {
   [kWakeOnRelease](i32: Int32Array, index: number): void;
 }
 
-const FOREVER: Resolved = { deadline: Number.POSITIVE_INFINITY, signal: undefined, onOwnerDied: undefined };
+const UNTIL_TAKEN: Resolved = { deadline: FOREVER, signal: undefined, onOwnerDied: undefined };
 
 /** Options of `new Lock()` / `new RLock()`. */
 export interface LockOptions extends Placement {
@@ -284,7 +285,7 @@ export abstract class OwnedLock implements Shareable, ConditionLock {
 
   /** @internal */
   *[kRestore](saved: number, blocking: boolean): WaitRoutine<void> {
-    yield* this.#acquire(FOREVER, blocking, `${this.kindName} (Condition.wait)`, false);
+    yield* this.#acquire(UNTIL_TAKEN, blocking, `${this.kindName} (Condition.wait)`, false);
     this.restored(saved);
   }
 

@@ -97,8 +97,9 @@ function randomInt32(): number {
 function createRegistry(): SharedArrayBuffer {
   const buffer = new SharedArrayBuffer((HEADER_WORDS + SLOTS * SLOT_WORDS) * 4);
   const i32 = new Int32Array(buffer);
+  // Positive: a header word that could be negative would look like a creation claim (layout.ts).
   let id = 0;
-  while (id === 0) id = randomInt32();
+  while (id === 0) id = randomInt32() & 0x7fffffff;
   i32[H_ID] = id;
   i32[H_CAPACITY] = SLOTS - 1;
   i32[H_MAGIC] = MAGIC;

@@ -89,7 +89,7 @@ export class RLock extends OwnedLock {
   static {
     registerKind<RLock>({
       kind: KIND,
-      attach: (data) => attachData(data, (p) => new RLock(p)),
+      attach: (data) => attachData(data, KIND, (p) => new RLock(p)),
       Class: RLock,
     });
   }
