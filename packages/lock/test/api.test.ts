@@ -11,11 +11,12 @@ import {
   isWouldDeadlockError,
   Lock,
   LockNotOwnedError,
-  parkAsync,
-  pendingParks,
   RLock,
   Semaphore,
 } from '../src/index.js';
+import { pendingParks, threadEngine } from '../src/internal.js';
+
+const parkAsync = threadEngine.parkAsync;
 
 function thrown(fn: () => unknown): unknown {
   try {

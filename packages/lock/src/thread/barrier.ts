@@ -2,6 +2,8 @@ import { registerKind, type Shareable, shareSymbol } from '@conc/serialize';
 import { checkFunction, checkInt, checkOptions, checkTimeout, FOREVER } from '@conc/serialize/internal';
 import { BrokenBarrierError, ForeignBufferError } from '../core/errors.js';
 import { type Resolved, resolveWait, type WaitOptions } from '../core/options.js';
+import { give, take } from '../engine/robust-mutex.js';
+import type { WaitRoutine } from '../engine/waiting.js';
 import {
   attachData,
   expectParam,
@@ -13,8 +15,7 @@ import {
   storedParam,
   tokenData,
 } from './layout.js';
-import { give, take } from './mutex.js';
-import { blockOn, type WaitRoutine, waitOn } from './park.js';
+import { blockOn, threadEngine, waitOn } from './park.js';
 import type { OwnerRegistry } from './registry.js';
 
 /** Internal robust mutex guarding the words below. */
@@ -182,9 +183,9 @@ export class Barrier implements Shareable {
   /** Releases the mutex, parks until the state changes (or a slice passes), re-takes the mutex. */
   *#park(left: number, blocking: boolean): WaitRoutine<void> {
     const s = Atomics.load(this.#i32, SEQ);
-    give(this.#i32, MUTEX);
+    give(this.#i32, MUTEX, threadEngine.waitWake);
     try {
-      yield { i32: this.#i32, index: SEQ, value: s, timeout: left };
+      yield { memory: this.#i32, index: SEQ, value: s, timeout: left };
     } finally {
       yield* this.#lock(blocking);
     }
@@ -248,7 +249,7 @@ export class Barrier implements Shareable {
       if (Atomics.sub(i32, COUNT, 1) === 1 && (state === DRAINING || state === RESETTING))
         this.#setState(FILLING);
     }
-    give(i32, MUTEX);
+    give(i32, MUTEX, threadEngine.waitWake);
   }
 
   #breakIfFilling(): void {
@@ -272,7 +273,7 @@ export class Barrier implements Shareable {
   #setState(state: number): void {
     Atomics.store(this.#i32, STATE, state);
     Atomics.add(this.#i32, SEQ, 1);
-    Atomics.notify(this.#i32, SEQ);
+    threadEngine.wake(this.#i32, SEQ, Number.POSITIVE_INFINITY);
   }
 
   #break(): void {
@@ -309,7 +310,7 @@ export class Barrier implements Shareable {
         this.#setState(FILLING);
       }
     } finally {
-      give(i32, MUTEX);
+      give(i32, MUTEX, threadEngine.waitWake);
     }
   }
 
@@ -319,7 +320,7 @@ export class Barrier implements Shareable {
     try {
       this.#break();
     } finally {
-      give(this.#i32, MUTEX);
+      give(this.#i32, MUTEX, threadEngine.waitWake);
     }
   }
 

@@ -3,6 +3,7 @@ import { checkInt, describeValue } from '@conc/serialize/internal';
 import { LockCapacityError, LockNotOwnedError } from '../core/errors.js';
 import type { GuardOptions, LockGuard } from '../core/guard.js';
 import { type AcquireOptions, type Resolved, resolveWait, type WaitOptions } from '../core/options.js';
+import type { WaitRoutine } from '../engine/waiting.js';
 import {
   attachData,
   expectParam,
@@ -16,7 +17,7 @@ import {
 } from './layout.js';
 import type { Lock } from './lock.js';
 import { kIsOwned, kReleaseSave, kRestore, kWakeOnRelease } from './owned-lock.js';
-import { blockOn, type WaitRoutine, waitOn } from './park.js';
+import { blockOn, waitOn } from './park.js';
 import type { OwnerRegistry } from './registry.js';
 import { RLock } from './rlock.js';
 
@@ -203,7 +204,7 @@ export class Condition implements Shareable {
           notified = this.#cancel(at);
           break;
         }
-        yield { i32, index: at + S_STATE, value: WAITING, timeout: left };
+        yield { memory: i32, index: at + S_STATE, value: WAITING, timeout: left };
       }
     } catch (error) {
       failure = { error };

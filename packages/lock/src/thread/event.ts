@@ -1,7 +1,8 @@
 import { registerKind, type Shareable, shareSymbol } from '@conc/serialize';
 import { resolveWait, type WaitOptions } from '../core/options.js';
+import type { WaitRoutine } from '../engine/waiting.js';
 import { attachData, open, type Placement, spanOf, tokenData } from './layout.js';
-import { blockOn, type WaitRoutine, waitOn } from './park.js';
+import { blockOn, threadEngine, waitOn } from './park.js';
 import type { OwnerRegistry } from './registry.js';
 
 /** The flag in bit 0; a generation, bumped by every `set()` that raises it, above it. */
@@ -65,7 +66,7 @@ export class Event implements Shareable {
       const gen = w >>> 1 === GEN_LIMIT ? 0 : (w >>> 1) + 1;
       if (Atomics.compareExchange(i32, WORD, w, (gen << 1) | 1) === w) break;
     }
-    Atomics.notify(i32, WORD);
+    threadEngine.wake(i32, WORD, Number.POSITIVE_INFINITY);
   }
 
   /** Lowers the flag; later `wait()` calls wait for the next `set()`. */
@@ -104,7 +105,7 @@ export class Event implements Shareable {
     for (;;) {
       const left = deadline - performance.now();
       if (left <= 0) return Atomics.load(i32, WORD) !== seen;
-      yield { i32, index: WORD, value: seen, timeout: left };
+      yield { memory: i32, index: WORD, value: seen, timeout: left };
       if (Atomics.load(i32, WORD) !== seen) return true;
     }
   }

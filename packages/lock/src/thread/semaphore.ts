@@ -21,6 +21,8 @@ import {
   resolveAcquire,
 } from '../core/options.js';
 import { reportOwnerDied } from '../core/owner-died.js';
+import type { WaitResult } from '../engine/wait-wake.js';
+import type { WaitRoutine } from '../engine/waiting.js';
 import {
   attachData,
   expectParam,
@@ -32,7 +34,7 @@ import {
   storedParam,
   tokenData,
 } from './layout.js';
-import { blockOn, type ParkResult, type WaitRoutine, waitOn } from './park.js';
+import { blockOn, threadEngine, waitOn } from './park.js';
 import type { OwnerRegistry } from './registry.js';
 
 const VALUE = 2;
@@ -242,9 +244,10 @@ export class Semaphore implements Shareable, Takeable {
       const left = o.deadline - performance.now();
       if (left <= 0) return FAILED;
       Atomics.add(i32, WAITERS, 1);
-      let parked: ParkResult | undefined;
+      let parked: WaitResult | undefined;
       try {
-        if (Atomics.load(i32, VALUE) <= 0) parked = yield { i32, index: VALUE, value: 0, timeout: left };
+        if (Atomics.load(i32, VALUE) <= 0)
+          parked = yield { memory: i32, index: VALUE, value: 0, timeout: left };
       } finally {
         Atomics.sub(i32, WAITERS, 1);
       }
@@ -320,7 +323,7 @@ export class Semaphore implements Shareable, Takeable {
       const count = Atomics.exchange(i32, at + 1, 0);
       if (count > 0) {
         total += count;
-        Atomics.store(i32, LAST_DEAD, this.#registry.threadIdOf(t));
+        Atomics.store(i32, LAST_DEAD, this.#registry.holderId(t));
       }
       Atomics.compareExchange(i32, at, t, 0);
     }
@@ -348,7 +351,7 @@ export class Semaphore implements Shareable, Takeable {
       }
       if (Atomics.compareExchange(i32, VALUE, v, next) === v) break;
     }
-    if (Atomics.load(i32, WAITERS) > 0) Atomics.notify(i32, VALUE, n);
+    if (Atomics.load(i32, WAITERS) > 0) threadEngine.wake(i32, VALUE, n);
   }
 
   /**
