@@ -44,7 +44,7 @@ function start(dir, mode, n, go, token) {
 async function run(dir, mode, workers) {
   const go = new SharedArrayBuffer(4);
   const first = start(dir, mode, N / workers, go);
-  let m = await first.next();
+  const m = await first.next();
   const token = m.token;
   const all = [first];
   for (let i = 1; i < workers; i++) all.push(start(dir, mode, N / workers, go, token));
@@ -73,5 +73,7 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 for (const [id] of cases) {
   const o = median(results[id].old);
   const n = median(results[id].new);
-  console.log(`${id.padEnd(20)} old ${(o / 1e6).toFixed(2)}M/s  new ${(n / 1e6).toFixed(2)}M/s  new/old ${(n / o).toFixed(3)}`);
+  console.log(
+    `${id.padEnd(20)} old ${(o / 1e6).toFixed(2)}M/s  new ${(n / 1e6).toFixed(2)}M/s  new/old ${(n / o).toFixed(3)}`,
+  );
 }
