@@ -61,9 +61,11 @@ describe('the waiting engine on a supplied wait/wake primitive', () => {
     const i32 = new Int32Array(new SharedArrayBuffer(4));
     const r = engine.blockOn(waitForChange(i32, performance.now() + 100));
     expect(r.changed).toBe(false);
-    // No park may exceed a slice, so 100 ms takes at least 5 of them.
-    expect(r.parks).toBeGreaterThanOrEqual(5);
+    // A 100 ms wait is asked of the primitive in slices of at most 20 ms (a slice may
+    // overrun on a loaded machine, so how many there are is not fixed).
+    expect(timeouts[0]).toBe(20);
     expect(Math.max(...timeouts)).toBeLessThanOrEqual(20);
+    expect(r.parks).toBe(timeouts.length);
     expect(calls.every((c) => c === 'wait')).toBe(true);
     expect(slicesTimedOut).toBe(r.parks);
   });
