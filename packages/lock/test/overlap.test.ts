@@ -167,6 +167,31 @@ describe('a placement overlapping a live primitive is refused (ForeignBufferErro
     expect(lock.locked()).toBe(false);
   });
 
+  it('two threads creating overlapping primitives at the same moment: never both (20 races)', async () => {
+    const racer = fixture(import.meta.url, 'racing-creator.mjs');
+    for (let round = 0; round < 20; round++) {
+      const buffer = new SharedArrayBuffer(64);
+      const go = new SharedArrayBuffer(4);
+      await using a = startWorker(racer, { workerData: { buffer, byteOffset: 0, kind: 'Event', go } });
+      await using b = startWorker(racer, { workerData: { buffer, byteOffset: 8, kind: 'Lock', go } });
+      expect(await a.nextMessage()).toEqual({ ready: true });
+      expect(await b.nextMessage()).toEqual({ ready: true });
+      Atomics.store(new Int32Array(go), 0, 1);
+      Atomics.notify(new Int32Array(go), 0);
+      const results = [await a.nextMessage(LIMIT), await b.nextMessage(LIMIT)] as Array<{
+        ok?: boolean;
+        code?: string;
+      }>;
+      expect(results.filter((r) => r.ok).length, JSON.stringify(results)).toBeLessThanOrEqual(1);
+      for (const r of results) if (!r.ok) expect(r.code).toBe('ERR_CONC_FOREIGN_BUFFER');
+      // Whatever won is intact: its tag is where it was created, the loser left nothing behind.
+      const words = new Int32Array(buffer);
+      if (results[0]?.ok) expect(new Event({ buffer, byteOffset: 0 }).isSet()).toBe(false);
+      if (results[1]?.ok) expect(new Lock({ buffer, byteOffset: 8 }).locked()).toBe(false);
+      if (!results[0]?.ok && !results[1]?.ok) expect([...words]).toEqual(new Array(16).fill(0));
+    }
+  });
+
   it('memory that is not zeroed is not created over', () => {
     const buffer = new SharedArrayBuffer(32);
     new Int32Array(buffer)[3] = 7;
