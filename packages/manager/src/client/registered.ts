@@ -1,0 +1,36 @@
+/**
+ * Proxies of types registered with `Manager.register`: one async method per
+ * exposed method of the class, named as on the class.
+ */
+import type { ProxyTokenData } from '../protocol.js';
+import type { ManagerConnection } from './connection.js';
+import { BaseProxy, defineProxy } from './proxy.js';
+
+/** The proxy type of a registered class `T`: each method async, returning what it returns (awaited). */
+export type Remote<T> = {
+  [K in keyof T as T[K] extends (...args: never[]) => unknown ? K : never]: T[K] extends (
+    ...args: infer A
+  ) => infer R
+    ? (...args: A) => Promise<Awaited<R>>
+    : never;
+} & BaseProxy;
+
+export class RegisteredProxy extends BaseProxy {
+  constructor(conn: ManagerConnection, data: ProxyTokenData) {
+    super(conn, data);
+    for (const name of data.x ?? []) {
+      if (name in this) continue;
+      Object.defineProperty(this, name, {
+        value: (...args: unknown[]) => this._call(name, args),
+        enumerable: false,
+      });
+    }
+  }
+
+  /** Calls any method by name (the server refuses names the type does not expose). */
+  callMethod<R = unknown>(name: string, ...args: unknown[]): Promise<R> {
+    return this._call<R>(name, args);
+  }
+}
+
+defineProxy(['*'], RegisteredProxy);

@@ -1,0 +1,53 @@
+/**
+ * The program `Manager.start()` forks: it waits for its configuration on the
+ * IPC channel (the authkey travels there, never in argv or the environment),
+ * starts a {@link ManagerServer}, reports its address, and exits as soon as
+ * the IPC channel closes: the starting process shut it down, exited, or was
+ * killed (no orphaned server).
+ */
+import type { Address } from '@conc/pipe';
+import '../index.js';
+import { registerProxyKind } from '../client/proxy.js';
+import type { RegisteredType } from '../protocol.js';
+import { ManagerServer } from './server.js';
+
+/** The first IPC message from the starting process. */
+export interface ServerConfig {
+  readonly authkey: string;
+  readonly address?: Address;
+  readonly types: Array<[string, RegisteredType]>;
+}
+
+if (typeof process.send !== 'function') {
+  process.stderr.write('@conc/manager/server is started by Manager.start(), with an IPC channel\n');
+  process.exit(2);
+}
+
+registerProxyKind();
+
+// The parent is gone or done with us: nothing may outlive it.
+process.on('disconnect', () => process.exit(0));
+
+process.once('message', (message: ServerConfig) => {
+  void (async () => {
+    let server: ManagerServer;
+    try {
+      server = await ManagerServer.listen({
+        authkey: Buffer.from(message.authkey, 'base64'),
+        address: message.address,
+        types: new Map(message.types),
+      });
+    } catch (err) {
+      process.send?.({ error: (err as Error).message });
+      process.disconnect?.();
+      return;
+    }
+    server.onShutdownRequest(() => {
+      // Answer first, then go: the caller sees its shutdown() resolve, then our exit.
+      setImmediate(() => {
+        void server.close().finally(() => process.exit(0));
+      });
+    });
+    process.send?.({ address: server.address, serverId: server.serverId });
+  })();
+});
