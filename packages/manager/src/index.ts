@@ -1,3 +1,5 @@
+// Handing proxies to other processes: re-exported so `@conc/manager` alone is enough.
+export { attach, share } from '@conc/serialize';
 export { AUTHKEY_ENV } from './client/authkey.js';
 export {
   ArrayProxy,

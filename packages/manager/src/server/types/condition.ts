@@ -48,7 +48,15 @@ export class SharedCondition {
     // A waiter that leaves (timeout, withdrawn, its client gone) never consumes a notification.
     const notified = await this.#waiters.wait(ctx, ms, undefined, () => false);
     if (ctx.session.ended) return false;
+    // Withdrawn (aborted on the client) while taking the lock back: a notification it got goes to the next waiter.
+    let withdrawn = false;
+    if (notified && ctx.waitId !== undefined) ctx.session.waits.set(ctx.waitId, () => (withdrawn = true));
     await this.lock.reacquire(ctx.session, holds);
+    if (ctx.waitId !== undefined) ctx.session.waits.delete(ctx.waitId);
+    if (withdrawn && !ctx.session.ended) {
+      this.#waiters.first()?.grant(true);
+      return false;
+    }
     return notified;
   }
 
@@ -137,7 +145,9 @@ export class SharedBarrier {
     const index = this.#count++;
     if (index + 1 < this.#parties) {
       return this.#waiters.wait(ctx, ms, index, () => {
-        this.#break();
+        // This party's own answer goes out first; the others learn it is broken right after.
+        this.#broken = true;
+        setImmediate(() => this.#break());
         throw new BrokenBarrierError('wait: the barrier broke (a party timed out, was aborted or died)');
       });
     }

@@ -51,13 +51,12 @@ export const BUILTIN_DEFS: ReadonlyMap<string, TypeDef> = new Map<string, TypeDe
     'barrier',
     builtin(SharedBarrier, ([parties, timeout, hasAction], session, id) => {
       // The action is a function in the creating client: the server asks that client to run it.
-      const objectId = id();
       const action =
         hasAction === true
           ? async () => {
               if (session.ended)
                 throw new Error('the client that created the barrier (and holds its action) is gone');
-              await session.peer.call('barrierAction', [objectId]);
+              await session.peer.call('barrierAction', [id()]);
             }
           : undefined;
       return new SharedBarrier(parties, timeout, action);
