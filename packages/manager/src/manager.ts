@@ -9,7 +9,10 @@
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { ConnectionOptions } from 'node:tls';
 import type { Address } from '@conc/pipe';
 import { keyBytes, setDefaultAuthkey } from './client/authkey.js';
@@ -69,6 +72,32 @@ export interface ManagerBarrierOptions {
 
 const registered = new Map<string, RegisteredType>();
 
+/** Socket directories of servers this process started: removed on shutdown, or at the latest when this process exits. */
+const socketDirs = new Set<string>();
+let exitHook = false;
+
+/**
+ * A fresh private directory (mkdtemp makes it 0700) for a started server's
+ * socket. The starting process owns it, so it is removed even when the
+ * server was killed and could not clean up.
+ */
+function privateSocketDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'conc-manager-'));
+  socketDirs.add(dir);
+  if (!exitHook) {
+    exitHook = true;
+    process.once('exit', () => {
+      for (const d of socketDirs) rmSync(d, { recursive: true, force: true });
+    });
+  }
+  return dir;
+}
+
+function removeSocketDir(dir: string | undefined): void {
+  if (dir === undefined || !socketDirs.delete(dir)) return;
+  rmSync(dir, { recursive: true, force: true });
+}
+
 /** Where `Manager.start()` finds the server program (the `./server` export of this package). */
 function serverEntry(): string {
   return createRequire(import.meta.url).resolve('@conc/manager/server');
@@ -87,11 +116,13 @@ function serverEntry(): string {
 export class Manager implements AsyncDisposable {
   readonly #conn: ManagerConnection;
   readonly #child: ChildProcess | undefined;
+  readonly #socketDir: string | undefined;
   #closing: Promise<void> | undefined;
 
-  private constructor(conn: ManagerConnection, child: ChildProcess | undefined) {
+  private constructor(conn: ManagerConnection, child: ChildProcess | undefined, socketDir?: string) {
     this.#conn = conn;
     this.#child = child;
+    this.#socketDir = socketDir;
   }
 
   /**
@@ -133,6 +164,8 @@ export class Manager implements AsyncDisposable {
     const authkey =
       options.authkey === undefined ? randomBytes(32) : keyBytes(options.authkey, 'Manager.start');
     const timeout = options.timeout ?? 10_000;
+    const socketDir = options.address === undefined ? privateSocketDir() : undefined;
+    const address = socketDir === undefined ? options.address : join(socketDir, 'manager.sock');
     const child = fork(serverEntry(), [], {
       execArgv: [],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
@@ -168,17 +201,19 @@ export class Manager implements AsyncDisposable {
         });
         child.send({
           authkey: Buffer.from(authkey).toString('base64'),
-          address: options.address,
+          address,
           types: [...registered],
+          socketDir,
         });
       });
       const conn = await ManagerConnection.open(reply.address, { authkey, timeout });
       // An idle manager must not keep this process alive; its exit ends the server.
       child.unref();
       (child.channel as { unref?: () => void } | undefined)?.unref?.();
-      return new Manager(conn, child);
+      return new Manager(conn, child, socketDir);
     } catch (err) {
       child.kill('SIGKILL');
+      removeSocketDir(socketDir);
       throw err;
     }
   }
@@ -304,13 +339,15 @@ export class Manager implements AsyncDisposable {
     this.#closing ??= (async () => {
       await this.#conn.close();
       const child = this.#child;
-      if (!child || child.exitCode !== null || child.signalCode !== null) return;
-      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-      // Closing the IPC channel is the server's signal to exit.
-      if (child.connected) child.disconnect();
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(timer);
+      if (child && child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+        // Closing the IPC channel is the server's signal to exit.
+        if (child.connected) child.disconnect();
+        const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+        await exited;
+        clearTimeout(timer);
+      }
+      removeSocketDir(this.#socketDir);
     })();
     return this.#closing;
   }

@@ -5,6 +5,7 @@
  * the IPC channel closes: the starting process shut it down, exited, or was
  * killed (no orphaned server).
  */
+import { rmSync } from 'node:fs';
 import type { Address } from '@conc/pipe';
 import '../index.js';
 import { registerProxyKind } from '../client/proxy.js';
@@ -16,6 +17,16 @@ export interface ServerConfig {
   readonly authkey: string;
   readonly address?: Address;
   readonly types: Array<[string, RegisteredType]>;
+  /** The private directory the starting process made for our socket: removed when we exit. */
+  readonly socketDir?: string;
+}
+
+let socketDir: string | undefined;
+
+function exit(): never {
+  // The starter may have been killed: the socket directory must not outlive both of us.
+  if (socketDir) rmSync(socketDir, { recursive: true, force: true });
+  process.exit(0);
 }
 
 if (typeof process.send !== 'function') {
@@ -26,9 +37,10 @@ if (typeof process.send !== 'function') {
 registerProxyKind();
 
 // The parent is gone or done with us: nothing may outlive it.
-process.on('disconnect', () => process.exit(0));
+process.on('disconnect', exit);
 
 process.once('message', (message: ServerConfig) => {
+  socketDir = message.socketDir;
   void (async () => {
     let server: ManagerServer;
     try {
@@ -45,7 +57,7 @@ process.once('message', (message: ServerConfig) => {
     server.onShutdownRequest(() => {
       // Answer first, then go: the caller sees its shutdown() resolve, then our exit.
       setImmediate(() => {
-        void server.close().finally(() => process.exit(0));
+        void server.close().finally(exit);
       });
     });
     process.send?.({ address: server.address, serverId: server.serverId });

@@ -102,7 +102,26 @@ export class ObjectTable {
     if (!entry) return;
     if (--entry.refs > 0) return;
     this.#entries.delete(id);
-    (entry.obj as { dispose?: () => void }).dispose?.();
+    // What the freed object held (a list proxy stored in a dict) is released with it.
+    const contents = (entry.obj as { contents?: () => Iterable<unknown> }).contents?.();
+    if (contents) for (const value of contents) this.#releaseWithin(value, 0);
+  }
+
+  #releaseWithin(value: unknown, depth: number): void {
+    if (typeof value !== 'object' || value === null || depth > 4) return;
+    if (value instanceof ServerRef) {
+      value.release();
+      return;
+    }
+    const children =
+      value instanceof Map
+        ? value.values()
+        : Array.isArray(value)
+          ? value
+          : Object.getPrototypeOf(value) === Object.prototype
+            ? Object.values(value)
+            : [];
+    for (const child of children) this.#releaseWithin(child, depth + 1);
   }
 
   /**
@@ -149,8 +168,13 @@ export class ObjectTable {
   /** A reference the server itself holds (a proxy stored inside a shared object). */
   serverRef(entry: Entry): ServerRef {
     const ref = new ServerRef(this, entry);
-    this.#serverRefs.register(ref, entry.id);
+    this.#serverRefs.register(ref, entry.id, ref);
     return ref;
+  }
+
+  /** Drops a server-held reference now (its container was freed), instead of at garbage collection. */
+  releaseRef(ref: ServerRef): void {
+    if (this.#serverRefs.unregister(ref)) this.decref(ref.entry.id);
   }
 
   /** Token data for `entry`, lending it a fresh reference. */
@@ -183,6 +207,11 @@ export class ServerRef {
 
   [shareSymbol](): { kind: string; data: ProxyTokenData } {
     return { kind: PROXY_KIND, data: this.#table.tokenData(this.entry) };
+  }
+
+  /** Drops the server's reference now (idempotent). */
+  release(): void {
+    this.#table.releaseRef(this);
   }
 
   static {

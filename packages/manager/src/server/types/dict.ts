@@ -118,6 +118,11 @@ export class SharedDict {
     this.#map.clear();
   }
 
+  /** What the dict holds, for releasing the proxies in it when it is freed. */
+  contents(): Iterable<unknown> {
+    return this.#map.values();
+  }
+
   /** A plain object (keys as strings); `__proto__` is kept as data, never as a prototype. */
   toObject(): Record<string, unknown> {
     const out: Record<string, unknown> = {};

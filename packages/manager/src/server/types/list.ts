@@ -82,4 +82,9 @@ export class SharedList {
   toArray(): unknown[] {
     return [...this.#items];
   }
+
+  /** What the list holds, for releasing the proxies in it when it is freed. */
+  contents(): Iterable<unknown> {
+    return this.#items;
+  }
 }

@@ -140,6 +140,11 @@ export class SharedQueue {
     this.#serveGetters();
   }
 
+  /** What the queue holds, for releasing the proxies in it when it is freed. */
+  contents(): Iterable<unknown> {
+    return this.#items.slice(this.#head);
+  }
+
   qsize(): number {
     return this.#size;
   }

@@ -19,6 +19,11 @@ export class SharedValue {
     return this.#value;
   }
 
+  /** What the value holds, for releasing a proxy in it when it is freed. */
+  contents(): Iterable<unknown> {
+    return [this.#value];
+  }
+
   set(_: CallContext | undefined, value: unknown): void {
     this.#value = value;
   }
@@ -153,6 +158,11 @@ export class SharedNamespace {
 
   delete(_: CallContext | undefined, name: unknown): boolean {
     return this.#fields.delete(this.#name(name, 'namespace.delete'));
+  }
+
+  /** What the namespace holds, for releasing the proxies in it when it is freed. */
+  contents(): Iterable<unknown> {
+    return this.#fields.values();
   }
 
   toObject(): Record<string, unknown> {
