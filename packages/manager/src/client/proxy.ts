@@ -67,7 +67,7 @@ export abstract class BaseProxy implements Shareable {
 
   /** @internal Calls a method of the object. */
   _call<R>(method: string, args: unknown[]): Promise<R> {
-    return this._conn.call<R>('c', [this._data.i, method, args]);
+    return this._conn.callQuick<R>([this._data.i, method, args]);
   }
 
   /**
@@ -82,7 +82,8 @@ export abstract class BaseProxy implements Shareable {
     signal: AbortSignal | undefined,
     undo?: (granted: R) => void,
   ): Promise<R> {
-    if (!signal) return this._call<R>(method, args);
+    // Never batched: a parked call must not hold up the answers of quick calls sent with it.
+    if (!signal) return this._conn.call<R>('c', [this._data.i, method, args]);
     if (signal.aborted) return Promise.reject(signal.reason);
     const waitId = this._conn.nextWaitId();
     const pending = this._conn.call<R>('c', [this._data.i, method, args, waitId]);

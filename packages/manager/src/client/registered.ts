@@ -21,7 +21,7 @@ export class RegisteredProxy extends BaseProxy {
     for (const name of data.x ?? []) {
       if (name in this) continue;
       Object.defineProperty(this, name, {
-        value: (...args: unknown[]) => this._call(name, args),
+        value: (...args: unknown[]) => this.callMethod(name, ...args),
         enumerable: false,
       });
     }
@@ -29,7 +29,8 @@ export class RegisteredProxy extends BaseProxy {
 
   /** Calls any method by name (the server refuses names the type does not expose). */
   callMethod<R = unknown>(name: string, ...args: unknown[]): Promise<R> {
-    return this._call<R>(name, args);
+    // A registered method may be async and take its time: never batched with others.
+    return this._conn.call<R>('c', [this._data.i, name, args]);
   }
 }
 

@@ -8,6 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import type { TlsOptions } from 'node:tls';
 import { type Address, Listener, type RpcHandler, RpcPeer, type SocketConnection } from '@conc/pipe';
+import { errorToWire } from '@conc/serialize';
 import { MethodNotExposedError } from '../errors.js';
 import { isCallableName, type ProxyTokenData, type RegisteredType } from '../protocol.js';
 import { localServers } from './local.js';
@@ -135,18 +136,33 @@ export class ManagerServer implements AsyncDisposable {
 
   #fillHandlers(h: Map<string, RpcHandler>, session: Session): void {
     const table = this.#table;
-    h.set('c', (args) => {
-      const [id, method, callArgs, waitId] = args as [number, string, unknown[], number | undefined];
-      const entry = table.get(id);
-      if (!entry.exposed.has(method) || !isCallableName(method) || !Array.isArray(callArgs)) {
-        throw new MethodNotExposedError(`${entry.typeId}.${String(method)} is not exposed to proxies`);
+    h.set('c', (args) => this.#invoke(session, args));
+    h.set('b', (calls) => {
+      // Quick calls sent together: each answered as [1, value] or [0, error], in order.
+      const out: unknown[] = new Array(calls.length);
+      const waits: Promise<unknown>[] = [];
+      for (let i = 0; i < calls.length; i++) {
+        try {
+          const call = calls[i];
+          if (!Array.isArray(call)) throw new TypeError('a batched call must be an array');
+          const r = this.#invoke(session, call);
+          if (r instanceof Promise) {
+            waits.push(
+              r.then(
+                (v) => {
+                  out[i] = [1, v];
+                },
+                (e: unknown) => {
+                  out[i] = [0, errorToWire(e)];
+                },
+              ),
+            );
+          } else out[i] = [1, r];
+        } catch (err) {
+          out[i] = [0, errorToWire(err)];
+        }
       }
-      const fn = (entry.obj as Record<string, (...a: unknown[]) => unknown>)[method];
-      if (typeof fn !== 'function')
-        throw new MethodNotExposedError(`${entry.typeId}.${method} is not a method`);
-      if (!entry.builtin) return fn.apply(entry.obj, callArgs);
-      const ctx: CallContext = { session, waitId: typeof waitId === 'number' ? waitId : undefined };
-      return fn.call(entry.obj, ctx, ...callArgs);
+      return waits.length === 0 ? out : Promise.all(waits).then(() => out);
     });
     h.set('create', (args) => {
       const [typeId, createArgs] = args as [string, unknown[]];
@@ -180,6 +196,21 @@ export class ManagerServer implements AsyncDisposable {
     h.set('shutdown', () => {
       for (const fn of this.#shutdownRequested) fn();
     });
+  }
+
+  /** Calls a method of an object: `[id, method, args, waitId?]`, checked against what its type exposes. */
+  #invoke(session: Session, call: unknown[]): unknown {
+    const [id, method, args, waitId] = call as [number, string, unknown[], number | undefined];
+    const entry = this.#table.get(id);
+    if (!entry.exposed.has(method) || !isCallableName(method) || !Array.isArray(args)) {
+      throw new MethodNotExposedError(`${entry.typeId}.${String(method)} is not exposed to proxies`);
+    }
+    const fn = (entry.obj as Record<string, (...a: unknown[]) => unknown>)[method];
+    if (typeof fn !== 'function')
+      throw new MethodNotExposedError(`${entry.typeId}.${method} is not a method`);
+    if (!entry.builtin) return fn.apply(entry.obj, args);
+    const ctx: CallContext = { session, waitId: typeof waitId === 'number' ? waitId : undefined };
+    return fn.call(entry.obj, ctx, ...args);
   }
 
   /** Token data of a new object (no lend: the creating session holds the reference). */
