@@ -280,7 +280,7 @@ export class Manager implements AsyncDisposable {
   /** A shared typed array (Python's typecodes: `'i'`, `'d'`, `'q'`...), of a length or from values. */
   array<T extends number | bigint = number>(
     typecode: Typecode,
-    init: number | ArrayLike<T>,
+    init: number | ArrayLike<number | bigint>,
   ): Promise<ArrayProxy<T>> {
     return this.#create('array', [typecode, typeof init === 'number' ? init : Array.from(init)]);
   }

@@ -36,25 +36,33 @@ export class ManagerConnection {
   /** Barrier actions of barriers created here, by object id: the server asks us to run them. */
   readonly barrierActions = new Map<number, () => unknown>();
   #peer: RpcPeer | undefined;
-  readonly #ready: Promise<RpcPeer>;
+  #connect: (() => Promise<RpcPeer>) | undefined;
+  #readyPromise: Promise<RpcPeer> | undefined;
   #lost: ManagerUnavailableError | undefined;
   #nextWait = 0;
   /** Quick calls made in this tick, sent together at its end. */
   #batch: Queued[] | undefined;
   readonly #flushBatch = () => this.#flush();
 
-  private constructor(address: Address, serverId: string, connecting: Promise<RpcPeer>) {
+  private constructor(address: Address, serverId: string, connect: () => Promise<RpcPeer>) {
     this.address = address;
     this.serverId = serverId;
-    this.#ready = connecting.then(
+    this.#connect = connect;
+  }
+
+  /** The peer, connecting on first use: a token attached but never called on costs no connection. */
+  get #ready(): Promise<RpcPeer> {
+    if (this.#readyPromise) return this.#readyPromise;
+    const connect = this.#connect as () => Promise<RpcPeer>;
+    this.#connect = undefined;
+    const address = this.address;
+    this.#readyPromise = connect().then(
       (peer) => {
         this.#peer = peer;
         void peer.done.then((reason) => {
           this.#lost = new ManagerUnavailableError(
             `the manager at ${describe(address)} is unavailable: ${reason.message}`,
-            {
-              cause: reason,
-            },
+            { cause: reason },
           );
           if (connections.get(this.serverId) === this) connections.delete(this.serverId);
         });
@@ -66,16 +74,18 @@ export class ManagerConnection {
         throw this.#lost;
       },
     );
-    // A connection nobody calls on yet must not report an unhandled rejection.
-    this.#ready.catch(() => {});
+    // A connection nobody awaits must not report an unhandled rejection.
+    this.#readyPromise.catch(() => {});
+    return this.#readyPromise;
   }
 
   /** Opens a connection (Manager.start / Manager.connect). */
   static async open(address: Address, options: ConnectOptions): Promise<ManagerConnection> {
     const connecting = connectPeer(address, options, () => conn);
-    const conn: ManagerConnection = new ManagerConnection(address, '', connecting);
+    const conn: ManagerConnection = new ManagerConnection(address, '', () => connecting);
     // The caller sees the real cause (AuthenticationError, ECONNREFUSED...).
     const peer = await connecting;
+    await conn.#ready;
     const info = (await peer.call('info', [])) as { serverId: string };
     conn.serverId = info.serverId;
     rememberAuthkey(info.serverId, options.authkey);
@@ -87,17 +97,17 @@ export class ManagerConnection {
   static forToken(address: Address, serverId: string): ManagerConnection {
     const existing = connections.get(serverId);
     if (existing && !existing.#lost) return existing;
-    const authkey = authkeyFor(serverId);
-    let conn: ManagerConnection;
-    const connecting = authkey
-      ? connectPeer(address, { authkey }, () => conn)
-      : Promise.reject(
-          new ManagerUnavailableError(
-            "cannot attach a manager proxy: this process does not know the manager's authkey " +
-              '(set CONC_MANAGER_AUTHKEY, call Manager.setDefaultAuthkey(key), or Manager.connect first)',
-          ),
-        );
-    conn = new ManagerConnection(address, serverId, connecting);
+    const conn: ManagerConnection = new ManagerConnection(address, serverId, () => {
+      // Looked up when the first call needs it: a key set after attach() still counts.
+      const authkey = authkeyFor(serverId);
+      if (authkey) return connectPeer(address, { authkey }, () => conn);
+      return Promise.reject(
+        new ManagerUnavailableError(
+          "cannot attach a manager proxy: this process does not know the manager's authkey " +
+            '(set CONC_MANAGER_AUTHKEY, call Manager.setDefaultAuthkey(key), or Manager.connect first)',
+        ),
+      );
+    });
     connections.set(serverId, conn);
     return conn;
   }
@@ -191,7 +201,8 @@ export class ManagerConnection {
 
   async close(): Promise<void> {
     if (connections.get(this.serverId) === this) connections.delete(this.serverId);
-    const peer = await this.#ready.catch(() => undefined);
+    if (!this.#readyPromise) return;
+    const peer = await this.#readyPromise.catch(() => undefined);
     await peer?.close();
   }
 }

@@ -19,6 +19,7 @@ import { randomBytes } from 'node:crypto';
 import { registerKind, type Shareable, shareSymbol } from '@conc/serialize';
 import { checkTokenData, PROXY_KIND, type ProxyTokenData } from '../protocol.js';
 import { localServers } from '../server/local.js';
+import type { ObjectTable } from '../server/objects.js';
 import { ManagerConnection } from './connection.js';
 
 interface Held {
@@ -29,21 +30,28 @@ interface Held {
 const references = new FinalizationRegistry<Held>(({ conn, id }) => conn.notify('decref', [id]));
 
 /** Proxy classes by type id; a proxy module adds its own. */
-const proxyClasses = new Map<string, new (conn: ManagerConnection, data: ProxyTokenData) => BaseProxy>();
+const proxyClasses = new Map<
+  string,
+  new (
+    conn: ManagerConnection,
+    data: ProxyTokenData,
+    local?: ObjectTable,
+  ) => BaseProxy
+>();
 
 /** @internal Registers the proxy class of a type id. */
 export function defineProxy(
   typeIds: readonly string[],
-  cls: new (conn: ManagerConnection, data: ProxyTokenData) => BaseProxy,
+  cls: new (conn: ManagerConnection, data: ProxyTokenData, local?: ObjectTable) => BaseProxy,
 ): void {
   for (const t of typeIds) proxyClasses.set(t, cls);
 }
 
 /** @internal Builds the proxy of an object (created here, or adopted from a token). */
-export function makeProxy(conn: ManagerConnection, data: ProxyTokenData): BaseProxy {
+export function makeProxy(conn: ManagerConnection, data: ProxyTokenData, local?: ObjectTable): BaseProxy {
   const Cls = proxyClasses.get(data.t) ?? proxyClasses.get('*');
   if (!Cls) throw new TypeError(`no proxy for manager type "${data.t}"`);
-  return new Cls(conn, data);
+  return new Cls(conn, data, local);
 }
 
 /** What every manager proxy shares. */
@@ -52,12 +60,19 @@ export abstract class BaseProxy implements Shareable {
   readonly _conn: ManagerConnection;
   /** @internal */
   readonly _data: ProxyTokenData;
+  /**
+   * @internal Set when this proxy was decoded in the process that runs its
+   * server (a proxy stored in a shared object): the server holds the
+   * reference, and sharing it lends from the server's table directly.
+   */
+  readonly _local: ObjectTable | undefined;
 
   /** @internal Use the manager's factories (`m.dict()`...) or `attach(token)`. */
-  constructor(conn: ManagerConnection, data: ProxyTokenData) {
+  constructor(conn: ManagerConnection, data: ProxyTokenData, local?: ObjectTable) {
     this._conn = conn;
     this._data = data;
-    references.register(this, { conn, id: data.i });
+    this._local = local;
+    if (!local) references.register(this, { conn, id: data.i });
   }
 
   /** The object's type id on the server (`dict`, `lock`, a registered type...). */
@@ -110,6 +125,7 @@ export abstract class BaseProxy implements Shareable {
   }
 
   [shareSymbol](): { kind: string; data: ProxyTokenData } {
+    if (this._local) return { kind: PROXY_KIND, data: this._local.tokenData(this._local.get(this._data.i)) };
     const nonce = randomBytes(12).toString('base64url');
     this._conn.notify('lend', [this._data.i, nonce]);
     return { kind: PROXY_KIND, data: { ...this._data, n: nonce } };
@@ -126,10 +142,15 @@ export function registerProxyKind(): void {
     kind: PROXY_KIND,
     attach: (raw) => {
       const data = checkTokenData(raw);
-      // Inside the server itself: a reference the server holds, not a connection to itself.
-      const local = localServers.get(data.s);
-      if (local) return local.serverRef(local.adopt(data.n, data.i, undefined));
       const conn = ManagerConnection.forToken(data.a, data.s);
+      // In the process that runs the server: the server holds the reference (no connection to itself).
+      const local = localServers.get(data.s);
+      if (local) {
+        const entry = local.adopt(data.n, data.i, undefined);
+        const proxy = makeProxy(conn, data, local);
+        local.holdFor(proxy, entry);
+        return proxy;
+      }
       const proxy = makeProxy(conn, data);
       conn.notify('adopt', [data.n, data.i]);
       return proxy;

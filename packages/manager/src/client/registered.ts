@@ -3,6 +3,7 @@
  * exposed method of the class, named as on the class.
  */
 import type { ProxyTokenData } from '../protocol.js';
+import type { ObjectTable } from '../server/objects.js';
 import type { ManagerConnection } from './connection.js';
 import { BaseProxy, defineProxy } from './proxy.js';
 
@@ -13,11 +14,11 @@ export type Remote<T> = {
   ) => infer R
     ? (...args: A) => Promise<Awaited<R>>
     : never;
-} & BaseProxy;
+} & RegisteredProxy;
 
 export class RegisteredProxy extends BaseProxy {
-  constructor(conn: ManagerConnection, data: ProxyTokenData) {
-    super(conn, data);
+  constructor(conn: ManagerConnection, data: ProxyTokenData, local?: ObjectTable) {
+    super(conn, data, local);
     for (const name of data.x ?? []) {
       if (name in this) continue;
       Object.defineProperty(this, name, {

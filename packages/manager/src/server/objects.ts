@@ -3,11 +3,10 @@
  * `id_to_refcount`). An object lives while something refers to it: a proxy
  * in some client (counted per session, so a dead client's references drop at
  * once), a reference lent to a token in transit, or a proxy stored inside
- * another shared object (a {@link ServerRef}, released when the server's
- * garbage collector drops it). At zero the object is freed.
+ * another shared object (held by the server, released with its container or
+ * when the server's garbage collector drops it). At zero the object is freed.
  */
 import { randomBytes } from 'node:crypto';
-import { registerKind, shareSymbol } from '@conc/serialize';
 import { ObjectFreedError } from '../errors.js';
 import { PROXY_KIND, type ProxyTokenData } from '../protocol.js';
 import type { Session } from './session.js';
@@ -109,8 +108,8 @@ export class ObjectTable {
 
   #releaseWithin(value: unknown, depth: number): void {
     if (typeof value !== 'object' || value === null || depth > 4) return;
-    if (value instanceof ServerRef) {
-      value.release();
+    if ((value as { _local?: unknown })._local === this) {
+      this.releaseRef(value);
       return;
     }
     const children =
@@ -165,16 +164,19 @@ export class ObjectTable {
     return entry;
   }
 
-  /** A reference the server itself holds (a proxy stored inside a shared object). */
-  serverRef(entry: Entry): ServerRef {
-    const ref = new ServerRef(this, entry);
-    this.#serverRefs.register(ref, entry.id, ref);
-    return ref;
+  /**
+   * Makes `holder` (a proxy decoded inside this server: one stored in a
+   * shared object) hold a reference to `entry` until it is garbage-collected
+   * or released with its container.
+   */
+  holdFor(holder: object, entry: Entry): void {
+    this.#serverRefs.register(holder, entry.id, holder);
   }
 
   /** Drops a server-held reference now (its container was freed), instead of at garbage collection. */
-  releaseRef(ref: ServerRef): void {
-    if (this.#serverRefs.unregister(ref)) this.decref(ref.entry.id);
+  releaseRef(holder: object): void {
+    const id = (holder as { _data?: { i?: unknown } })._data?.i;
+    if (this.#serverRefs.unregister(holder) && typeof id === 'number') this.decref(id);
   }
 
   /** Token data for `entry`, lending it a fresh reference. */
@@ -189,38 +191,5 @@ export class ObjectTable {
       n: nonce,
       ...(entry.exposedList ? { x: entry.exposedList } : {}),
     };
-  }
-}
-
-/**
- * A proxy as the server holds it inside a shared object (a dict holding a
- * list proxy). Sent to a client, it becomes a proxy there again.
- */
-export class ServerRef {
-  readonly #table: ObjectTable;
-  readonly entry: Entry;
-
-  constructor(table: ObjectTable, entry: Entry) {
-    this.#table = table;
-    this.entry = entry;
-  }
-
-  [shareSymbol](): { kind: string; data: ProxyTokenData } {
-    return { kind: PROXY_KIND, data: this.#table.tokenData(this.entry) };
-  }
-
-  /** Drops the server's reference now (idempotent). */
-  release(): void {
-    this.#table.releaseRef(this);
-  }
-
-  static {
-    registerKind<ServerRef>({
-      kind: 'manager.ServerRef',
-      attach: () => {
-        throw new TypeError('a manager server reference is attached as a manager.Proxy');
-      },
-      Class: ServerRef,
-    });
   }
 }

@@ -2,8 +2,10 @@
  * How the server makes each type: built-in shared objects, and types
  * registered with `Manager.register` (imported in the server process).
  */
+
+import { BaseProxy } from '../../client/proxy.js';
 import { isCallableName, type RegisteredType } from '../../protocol.js';
-import { ServerRef } from '../objects.js';
+import { localServers } from '../local.js';
 import type { Session } from '../session.js';
 import { SharedBarrier, SharedCondition, SharedEvent } from './condition.js';
 import { SharedDict } from './dict.js';
@@ -29,7 +31,10 @@ function builtin(
 
 function lockOf(value: unknown): SharedLock {
   if (value === undefined || value === null) return new SharedLock(true);
-  if (value instanceof ServerRef && value.entry.obj instanceof SharedLock) return value.entry.obj;
+  if (value instanceof BaseProxy && value._local) {
+    const obj = localServers.get(value._data.s)?.get(value._data.i).obj;
+    if (obj instanceof SharedLock) return obj;
+  }
   throw new TypeError('condition: the lock must be a Lock or RLock of the same manager');
 }
 
