@@ -8,7 +8,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { ObjectFreedError } from '../errors.js';
-import { PROXY_KIND, type ProxyTokenData } from '../protocol.js';
+import type { ProxyTokenData } from '../protocol.js';
 import type { Session } from './session.js';
 
 /** How long a lent reference waits to be adopted before it is dropped. */
