@@ -25,6 +25,7 @@ import type {
   ValueProxy,
 } from './client/collections.js';
 import { ManagerConnection } from './client/connection.js';
+import { registerProxies } from './client/kinds.js';
 import type { BarrierProxy, ConditionProxy, EventProxy, LockProxy, SemaphoreProxy } from './client/locks.js';
 import { type BaseProxy, makeProxy } from './client/proxy.js';
 import type { QueueProxy } from './client/queue.js';
@@ -69,6 +70,9 @@ export interface ManagerBarrierOptions {
   /** Default timeout of `wait()`, in milliseconds. @default Infinity */
   timeout?: number;
 }
+
+// Proxies revive wherever this package is imported (attach, Pipe messages).
+registerProxies();
 
 const registered = new Map<string, RegisteredType>();
 

@@ -112,6 +112,21 @@ describe('collections', () => {
     }
   });
 
+  it('an abort withdraws the waiter on the server: the next item is not handed to it', async () => {
+    const q = await m.queue<string>();
+    const ac = new AbortController();
+    const reason = new Error('never mind');
+    const aborted = q.get({ signal: ac.signal });
+    const blocked = q.qsize(); // a round trip: the get is parked on the server by now
+    expect(await blocked).toBe(0);
+    ac.abort(reason);
+    await expect(aborted).rejects.toBe(reason);
+    // Had the getter stayed parked on the server, this put would have gone to it.
+    await q.put('kept');
+    expect(await q.qsize()).toBe(1);
+    expect(await q.getNowait()).toBe('kept');
+  });
+
   it('a parked call does not hold up quick calls made in the same tick', async () => {
     const q = await m.queue<string>();
     const d = await m.dict<string, number>();

@@ -4,7 +4,7 @@
  * and runs there whole, so `add`, `compareAndSet` and `getAndSet` are atomic
  * across every client without a lock.
  */
-import { BaseProxy, defineProxy } from './proxy.js';
+import { BaseProxy } from './proxy.js';
 
 /** A key of a shared dict: a primitive (an object key could never be found again once it crossed a process). */
 export type DictKey = string | number | bigint | boolean | null;
@@ -182,9 +182,3 @@ export class NamespaceProxy<T extends Record<string, unknown> = Record<string, u
     return this._call('toObject', []);
   }
 }
-
-defineProxy(['dict'], DictProxy);
-defineProxy(['list'], ListProxy);
-defineProxy(['value'], ValueProxy);
-defineProxy(['array'], ArrayProxy);
-defineProxy(['namespace'], NamespaceProxy);

@@ -12,7 +12,7 @@
  */
 import { type AcquireOptions, AcquireTimeoutError, type OwnerDiedInfo } from '@conc/lock';
 import { checkAcquire, checkWait, rejecting } from './options.js';
-import { BaseProxy, defineProxy } from './proxy.js';
+import { BaseProxy } from './proxy.js';
 
 type AcquireResult = boolean | { readonly ownerDied: number };
 
@@ -259,9 +259,3 @@ export class BarrierProxy extends BaseProxy {
     return this._call('broken', []);
   }
 }
-
-defineProxy(['lock', 'rlock'], LockProxy);
-defineProxy(['semaphore', 'boundedSemaphore'], SemaphoreProxy);
-defineProxy(['condition'], ConditionProxy);
-defineProxy(['event'], EventProxy);
-defineProxy(['barrier'], BarrierProxy);

@@ -127,15 +127,17 @@ export abstract class BaseProxy implements Shareable {
   [shareSymbol](): { kind: string; data: ProxyTokenData } {
     if (this._local) return { kind: PROXY_KIND, data: this._local.tokenData(this._local.get(this._data.i)) };
     const nonce = randomBytes(12).toString('base64url');
-    this._conn.notify('lend', [this._data.i, nonce]);
+    // Sent after the encode that asked for this token, not from inside it (a send within a send).
+    // Order does not matter: an adoption that outruns its lend takes its own reference, and the
+    // lend then cancels itself.
+    const id = this._data.i;
+    queueMicrotask(() => this._conn.notify('lend', [id, nonce]));
     return { kind: PROXY_KIND, data: { ...this._data, n: nonce } };
   }
 }
 
 /**
- * Teaches `attach` (and the codecs) manager proxies. Called when this module
- * loads and again by the server program, whose bundle would otherwise drop
- * an import kept only for its side effect.
+ * Teaches `attach` (and the codecs) manager proxies (see `kinds.ts`).
  */
 export function registerProxyKind(): void {
   registerKind<unknown>({
@@ -152,11 +154,10 @@ export function registerProxyKind(): void {
         return proxy;
       }
       const proxy = makeProxy(conn, data);
-      conn.notify('adopt', [data.n, data.i]);
+      // Not from inside the decode that is reviving it: after it, before the caller's next call.
+      queueMicrotask(() => conn.notify('adopt', [data.n, data.i]));
       return proxy;
     },
     Class: BaseProxy,
   });
 }
-
-registerProxyKind();

@@ -8,7 +8,7 @@
 import type { AsyncWaitOptions, JoinOptions, ShutdownOptions } from '@conc/queue';
 import { isShutDownError } from '@conc/queue';
 import { checkBlock, checkWait, rejecting } from './options.js';
-import { BaseProxy, defineProxy } from './proxy.js';
+import { BaseProxy } from './proxy.js';
 
 export class QueueProxy<T = unknown> extends BaseProxy {
   /** Puts `item`, waiting for room in a bounded queue; `FullError` on `block: false` or timeout, `ShutDownError` after shutdown. */
@@ -98,5 +98,3 @@ export class QueueProxy<T = unknown> extends BaseProxy {
     }
   }
 }
-
-defineProxy(['queue', 'joinableQueue'], QueueProxy);

@@ -5,7 +5,7 @@
 import type { ProxyTokenData } from '../protocol.js';
 import type { ObjectTable } from '../server/objects.js';
 import type { ManagerConnection } from './connection.js';
-import { BaseProxy, defineProxy } from './proxy.js';
+import { BaseProxy } from './proxy.js';
 
 /** The proxy type of a registered class `T`: each method async, returning what it returns (awaited). */
 export type Remote<T> = {
@@ -34,5 +34,3 @@ export class RegisteredProxy extends BaseProxy {
     return this._conn.call<R>('c', [this._data.i, name, args]);
   }
 }
-
-defineProxy(['*'], RegisteredProxy);

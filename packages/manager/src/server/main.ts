@@ -7,8 +7,7 @@
  */
 import { rmSync } from 'node:fs';
 import type { Address } from '@conc/pipe';
-import '../index.js';
-import { registerProxyKind } from '../client/proxy.js';
+import { registerProxies } from '../client/kinds.js';
 import type { RegisteredType } from '../protocol.js';
 import { ManagerServer } from './server.js';
 
@@ -34,7 +33,7 @@ if (typeof process.send !== 'function') {
   process.exit(2);
 }
 
-registerProxyKind();
+registerProxies();
 
 // The parent is gone or done with us: nothing may outlive it.
 process.on('disconnect', exit);
