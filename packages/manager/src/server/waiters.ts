@@ -29,6 +29,7 @@ export class Waiter<T, D = undefined> {
   #done = false;
   #timer: NodeJS.Timeout | undefined;
   #unhook: (() => void) | undefined;
+  #gone: (() => void) | undefined;
   readonly #resolve: (value: T) => void;
   readonly #reject: (error: unknown) => void;
   readonly #queue: WaitQueue<T, D>;
@@ -48,9 +49,15 @@ export class Waiter<T, D = undefined> {
   }
 
   /** @internal */
-  arm(timer: NodeJS.Timeout | undefined, unhook: () => void): void {
+  arm(timer: NodeJS.Timeout | undefined, unhook: () => void, gone: () => void): void {
     this.#timer = timer;
     this.#unhook = unhook;
+    this.#gone = gone;
+  }
+
+  /** @internal Ends the wait of a waiter whose client is gone, as its session's end would. */
+  drop(): void {
+    this.#gone?.();
   }
 
   /** Takes the waiter out of its queue; false when it had already ended. */
@@ -97,9 +104,17 @@ export class WaitQueue<T, D = undefined> {
     return this.waiters.size;
   }
 
-  /** The longest-waiting waiter, if any. */
+  /**
+   * The longest-waiting waiter whose client is still there. A dying client's
+   * end hooks run one by one: one of them (its lock passing on) may look for
+   * the next waiter before another (its own waiter leaving) has run, and must
+   * not hand the lock to the dead client's own waiter.
+   */
   first(): Waiter<T, D> | undefined {
-    for (const w of this.waiters) return w;
+    for (const w of this.waiters) {
+      if (!w.session.ended) return w;
+      w.drop();
+    }
     return undefined;
   }
 
@@ -123,10 +138,14 @@ export class WaitQueue<T, D = undefined> {
       ctx.session.onEnd.add(onEnd);
       const waitId = ctx.waitId;
       if (waitId !== undefined) ctx.session.waits.set(waitId, () => cancel('withdrawn'));
-      w.arm(timer, () => {
-        ctx.session.onEnd.delete(onEnd);
-        if (waitId !== undefined) ctx.session.waits.delete(waitId);
-      });
+      w.arm(
+        timer,
+        () => {
+          ctx.session.onEnd.delete(onEnd);
+          if (waitId !== undefined) ctx.session.waits.delete(waitId);
+        },
+        onEnd,
+      );
     });
   }
 }
