@@ -211,6 +211,8 @@ export class Manager implements AsyncDisposable {
         });
       });
       const conn = await ManagerConnection.open(reply.address, { authkey, timeout });
+      // Its death reaches the proxies as a closed connection (ManagerUnavailableError), not as an 'error' event here.
+      child.on('error', () => {});
       // An idle manager must not keep this process alive; its exit ends the server.
       child.unref();
       (child.channel as { unref?: () => void } | undefined)?.unref?.();
