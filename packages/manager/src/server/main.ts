@@ -53,12 +53,6 @@ process.once('message', (message: ServerConfig) => {
       process.disconnect?.();
       return;
     }
-    server.onShutdownRequest(() => {
-      // Answer first, then go: the caller sees its shutdown() resolve, then our exit.
-      setImmediate(() => {
-        void server.close().finally(exit);
-      });
-    });
     process.send?.({ address: server.address, serverId: server.serverId });
   })();
 });

@@ -58,7 +58,6 @@ export class ManagerServer implements AsyncDisposable {
   readonly #types: Map<string, TypeDef>;
   readonly #sessions = new Set<Session>();
   readonly #onError: ((error: Error) => void) | undefined;
-  readonly #shutdownRequested: Array<() => void> = [];
   #nextSession = 0;
   #closing: Promise<void> | undefined;
 
@@ -102,11 +101,6 @@ export class ManagerServer implements AsyncDisposable {
 
   info(): ServerInfo {
     return { serverId: this.#table.serverId, objects: this.#table.size, clients: this.#sessions.size };
-  }
-
-  /** Called when a client asks the server to shut down (`m.shutdown()` of the starting process). */
-  onShutdownRequest(fn: () => void): void {
-    this.#shutdownRequested.push(fn);
   }
 
   async #acceptLoop(): Promise<void> {
@@ -193,9 +187,6 @@ export class ManagerServer implements AsyncDisposable {
       session.waits.get(args[0] as number)?.();
     });
     h.set('info', () => this.info());
-    h.set('shutdown', () => {
-      for (const fn of this.#shutdownRequested) fn();
-    });
   }
 
   /** Calls a method of an object: `[id, method, args, waitId?]`, checked against what its type exposes. */
