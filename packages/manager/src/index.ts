@@ -34,6 +34,7 @@ export {
   Manager,
   type ManagerBarrierOptions,
   type ManagerConnectOptions,
+  type SemaphoreOptions,
   type StartOptions,
 } from './manager.js';
 export type { RegisteredType } from './protocol.js';

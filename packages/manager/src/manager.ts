@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ConnectionOptions } from 'node:tls';
 import type { Address } from '@conc/pipe';
+import { checkBoolean, checkOptions } from '@conc/serialize/internal';
 import { keyBytes, setDefaultAuthkey } from './client/authkey.js';
 import type {
   ArrayProxy,
@@ -310,11 +311,18 @@ export class Manager implements AsyncDisposable {
   rlock(): Promise<LockProxy> {
     return this.#create('rlock', []);
   }
-  semaphore(value = 1): Promise<SemaphoreProxy> {
-    return this.#create('semaphore', [value]);
+  /**
+   * A shared semaphore. As in Python it has no owner: permits a client took
+   * stay taken if that client dies, unless `returnPermitsOfDeadHolders` is set
+   * (a resource pool), in which case they come back and the next acquirer of
+   * each is told.
+   */
+  semaphore(value = 1, options: SemaphoreOptions = {}): Promise<SemaphoreProxy> {
+    return this.#create('semaphore', [value, returnPermitsOption('semaphore', options)]);
   }
-  boundedSemaphore(value = 1): Promise<SemaphoreProxy> {
-    return this.#create('boundedSemaphore', [value]);
+  /** A shared semaphore that refuses to be released above its initial value; options as {@link semaphore}. */
+  boundedSemaphore(value = 1, options: SemaphoreOptions = {}): Promise<SemaphoreProxy> {
+    return this.#create('boundedSemaphore', [value, returnPermitsOption('boundedSemaphore', options)]);
   }
   /** A condition over `lock` (a Lock or RLock proxy of this manager), or over a new RLock. */
   condition(lock?: LockProxy): Promise<ConditionProxy> {
@@ -361,4 +369,21 @@ export class Manager implements AsyncDisposable {
   [Symbol.asyncDispose](): Promise<void> {
     return this.shutdown();
   }
+}
+
+/** Options of {@link Manager.semaphore} and {@link Manager.boundedSemaphore}. */
+export interface SemaphoreOptions {
+  /**
+   * Give back the permits of a client that died holding them (a pool of
+   * resources). Left out, permits stay taken whatever happens to the client
+   * that took them, as Python's semaphores do: right for a semaphore used as a
+   * signal between producer and consumer.
+   * @default false
+   */
+  returnPermitsOfDeadHolders?: boolean;
+}
+
+function returnPermitsOption(what: string, options: SemaphoreOptions): boolean {
+  checkOptions(what, options, '{ returnPermitsOfDeadHolders }');
+  return checkBoolean(what, 'returnPermitsOfDeadHolders', options.returnPermitsOfDeadHolders, false);
 }

@@ -48,8 +48,11 @@ export const BUILTIN_DEFS: ReadonlyMap<string, TypeDef> = new Map<string, TypeDe
   ['joinableQueue', builtin(SharedQueue, ([maxsize]) => new SharedQueue(maxsize ?? 0))],
   ['lock', builtin(SharedLock, () => new SharedLock(false))],
   ['rlock', builtin(SharedLock, () => new SharedLock(true))],
-  ['semaphore', builtin(SharedSemaphore, ([n]) => new SharedSemaphore(n ?? 1, false))],
-  ['boundedSemaphore', builtin(SharedSemaphore, ([n]) => new SharedSemaphore(n ?? 1, true))],
+  ['semaphore', builtin(SharedSemaphore, ([n, back]) => new SharedSemaphore(n ?? 1, false, back === true))],
+  [
+    'boundedSemaphore',
+    builtin(SharedSemaphore, ([n, back]) => new SharedSemaphore(n ?? 1, true, back === true)),
+  ],
   ['condition', builtin(SharedCondition, ([lock]) => new SharedCondition(lockOf(lock)))],
   ['event', builtin(SharedEvent, () => new SharedEvent())],
   [

@@ -1,7 +1,9 @@
 /**
  * The server side of `m.semaphore()` and `m.boundedSemaphore()`. Permits are
- * counted per client connection, so the permits of a client that died come
- * back, and each acquirer that takes one of them is told.
+ * counted per client connection. As in Python a semaphore has no owner: the
+ * permits of a client that died stay taken, unless it was made with
+ * `returnPermitsOfDeadHolders`; then they come back, and each acquirer that
+ * takes one of them is told.
  */
 import { SemaphoreOverReleaseError } from '@conc/lock';
 import type { Session } from '../session.js';
@@ -11,13 +13,15 @@ import type { AcquireResult } from './lock.js';
 export class SharedSemaphore {
   static readonly exposed: ReadonlySet<string> = new Set(['acquire', 'release', 'value', 'abandon']);
   readonly #bound: number | undefined;
+  readonly #returnPermitsOfDeadHolders: boolean;
   #value: number;
   /** Permits recovered from dead holders, not yet handed out. */
   #abandoned = 0;
   readonly #holders = new Map<Session, { n: number; onEnd: () => void }>();
   readonly #waiters = new WaitQueue<AcquireResult>();
 
-  constructor(value: unknown, bounded: boolean) {
+  constructor(value: unknown, bounded: boolean, returnPermitsOfDeadHolders: boolean) {
+    this.#returnPermitsOfDeadHolders = returnPermitsOfDeadHolders;
     if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) {
       throw new RangeError(`semaphore: value must be a non-negative integer, got ${String(value)}`);
     }
@@ -95,7 +99,7 @@ export class SharedSemaphore {
   #onHolderEnded(session: Session): void {
     const held = this.#holders.get(session);
     this.#holders.delete(session);
-    if (!held || held.n === 0) return;
+    if (!held || held.n === 0 || !this.#returnPermitsOfDeadHolders) return;
     this.#value += held.n;
     this.#abandoned += held.n;
     this.#wake();
