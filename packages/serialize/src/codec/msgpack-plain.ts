@@ -6,6 +6,8 @@
  */
 
 import { SerializationError } from '../errors.js';
+import { type DecodeOptions, maxValuesOf, overBudget } from './budget.js';
+import { countMsgpack } from './count.js';
 import { asBuffer, decodeFailure } from './input.js';
 import { closeTokens, describe, explain, Kind, openTokens, type Profile, scan } from './inspect.js';
 import { installExtensions } from './msgpack-ext.js';
@@ -85,9 +87,12 @@ export const plainMsgpackCodec: Codec = {
       closeTokens(opened);
     }
   },
-  decode(bytes: Uint8Array): unknown {
+  decode(bytes: Uint8Array, options?: DecodeOptions): unknown {
     const input = asBuffer('msgpack-plain', bytes);
+    const n = input.length;
+    const max = maxValuesOf(options);
     try {
+      if (n > max && countMsgpack(input, 0, n, max) > max) throw overBudget('msgpack-plain', n, max);
       return unpacker.unpack(input);
     } catch (err) {
       throw decodeFailure('msgpack-plain', bytes, err);

@@ -14,6 +14,8 @@
 
 import { SerializationError } from '../errors.js';
 import { isShareable } from '../share.js';
+import { DEFAULT_MAX_VALUES, type DecodeOptions, maxValuesOf, overBudget } from './budget.js';
+import { countMsgpack } from './count.js';
 import { asBuffer, checkInput, checkLength, decodeFailure } from './input.js';
 import { closeTokens, describe, explain, Found, Kind, openTokens, type Profile, scan } from './inspect.js';
 import { installExtensions, markStructured } from './msgpack-ext.js';
@@ -111,7 +113,8 @@ const fastPacker = new Packr({ ...common, useRecords: false });
  */
 const flatPacker = new Packr({ ...common, structuredClone: false, useRecords: false });
 const recordsPacker = new Packr({ ...common, useRecords: true });
-const fastUnpacker = new Unpackr({ ...common, useRecords: false, mapsAsObjects: true });
+const fastOptions = { ...common, useRecords: false, mapsAsObjects: true } as const;
+const fastUnpacker = new Unpackr(fastOptions);
 const recordsUnpacker = new Unpackr({ ...common, useRecords: true, mapsAsObjects: false });
 markStructured(fastPacker);
 markStructured(flatPacker);
@@ -119,6 +122,8 @@ markStructured(recordsPacker);
 
 /** Inputs up to this many bytes are decoded from {@link decodeScratch}. */
 const SCRATCH_BYTES = 512;
+/** The extension type of msgpackr's structured-clone back-reference (a shared object or a cycle). */
+const POINTER_EXT = 0x70;
 const decodeScratch = Buffer.allocUnsafeSlow(SCRATCH_BYTES);
 /** A decode through the scratch buffer is under way. */
 let decoding = false;
@@ -217,10 +222,11 @@ export const msgpackCodec: Codec = {
       closeTokens(opened);
     }
   },
-  decode(bytes: Uint8Array): unknown {
+  decode(bytes: Uint8Array, options?: DecodeOptions): unknown {
     checkInput('msgpack', bytes);
     const n = bytes.length;
-    if (n <= SCRATCH_BYTES && !decoding) {
+    const max = options === undefined ? DEFAULT_MAX_VALUES : maxValuesOf(options);
+    if (n <= SCRATCH_BYTES && n <= max && !decoding) {
       // msgpackr builds a DataView for every new input Buffer (and a Buffer has to be made for
       // a plain Uint8Array): together ~3x the decode of a small message. A copy into one reused
       // Buffer costs a few ns. (The decoded value never points into its input: decodePrefix's
@@ -229,35 +235,63 @@ export const msgpackCodec: Codec = {
       decoding = true;
       try {
         const scratch = decodeScratch;
-        for (let k = 0; k < n; k++) scratch[k] = bytes[k]!;
-        return unpackPrefix(scratch, n);
+        let pointer = false;
+        for (let k = 0; k < n; k++) {
+          const c = bytes[k]!;
+          scratch[k] = c;
+          if (c === POINTER_EXT) pointer = true;
+        }
+        return pointer || scratch[0] === RECORDS_MARK
+          ? unpackChecked(scratch, n, max)
+          : unpackSmall(scratch, n);
       } finally {
         decoding = false;
       }
     }
-    const input = asBuffer('msgpack', bytes);
-    try {
-      if (input.length > 0 && input[0] === RECORDS_MARK) return recordsUnpacker.unpack(input, { start: 1 });
-      return fastUnpacker.unpack(input);
-    } catch (err) {
-      throw decodeFailure('msgpack', bytes, err);
-    }
+    return unpackChecked(asBuffer('msgpack', bytes), n, max);
   },
-  decodePrefix(bytes: Uint8Array, length: number): unknown {
+  decodePrefix(bytes: Uint8Array, length: number, options?: DecodeOptions): unknown {
     checkLength('msgpack', bytes, length);
     // A Buffer reused across calls keeps the DataView msgpackr caches on it.
-    if (Buffer.isBuffer(bytes) && !(bytes.buffer instanceof SharedArrayBuffer))
-      return unpackPrefix(bytes, length);
-    return msgpackCodec.decode(bytes.subarray(0, length));
+    if (Buffer.isBuffer(bytes) && !(bytes.buffer instanceof SharedArrayBuffer)) {
+      const max = options === undefined ? DEFAULT_MAX_VALUES : maxValuesOf(options);
+      return isSmallAndFlat(bytes, length, max)
+        ? unpackSmall(bytes, length)
+        : unpackChecked(bytes, length, max);
+    }
+    return msgpackCodec.decode(bytes.subarray(0, length), options);
   },
 };
 
-/** Decodes `input[0, length)`: a private Buffer, already checked (decode's scratch, or decodePrefix's input). */
-function unpackPrefix(input: Buffer, length: number): unknown {
+/**
+ * True when `input[0, length)` may go to msgpackr's plain `unpack`: within
+ * the budget, in the fast format, and too small for msgpackr's message about
+ * leftover bytes (it prints the decoded value) to cost anything. Only
+ * back-references could make a few hundred bytes print as more (a DAG of
+ * shared arrays doubles at each level), and they need the byte 0x70.
+ */
+function isSmallAndFlat(input: Buffer, length: number, max: number): boolean {
+  if (length > SCRATCH_BYTES || length > max || input[0] === RECORDS_MARK) return false;
+  for (let k = 0; k < length; k++) if (input[k] === POINTER_EXT) return false;
+  return true;
+}
+
+/** Decodes `input[0, length)` known to be {@link isSmallAndFlat}: the fast path of small messages. */
+function unpackSmall(input: Buffer, length: number): unknown {
   try {
+    // msgpackr reads a zero end as "to the end of the buffer".
+    return length === 0 ? fastUnpacker.unpack(input.subarray(0, 0)) : fastUnpacker.unpack(input, length);
+  } catch (err) {
+    throw decodeFailure('msgpack', input.subarray(0, length), err);
+  }
+}
+
+/** Decodes `input[0, length)`: counted against the budget `max` when it could exceed it, then read by a {@link ValueReader}. */
+function unpackChecked(input: Buffer, length: number, max: number): unknown {
+  try {
+    if (length > max && countMsgpack(input, 0, length, max) > max) throw overBudget('msgpack', length, max);
     if (length > 0 && input[0] === RECORDS_MARK)
       return recordsUnpacker.unpack(input, { start: 1, end: length });
-    // msgpackr reads a zero end as "to the end of the buffer".
     return length === 0 ? fastUnpacker.unpack(input.subarray(0, 0)) : fastUnpacker.unpack(input, length);
   } catch (err) {
     throw decodeFailure('msgpack', input.subarray(0, length), err);

@@ -4,6 +4,8 @@
  */
 import { DefaultDeserializer, serialize } from 'node:v8';
 import { isShareable } from '../share.js';
+import { type DecodeOptions, maxValuesOf, overBudget } from './budget.js';
+import { countV8 } from './count-v8.js';
 import { checkInput, decodeFailure } from './input.js';
 import { describe, explain, Kind, type Profile, scan } from './inspect.js';
 import type { Codec } from './types.js';
@@ -75,21 +77,25 @@ export const v8Codec: Codec = {
       return explain(value, profile, err);
     }
   },
-  decode(bytes: Uint8Array): unknown {
+  decode(bytes: Uint8Array, options?: DecodeOptions): unknown {
     checkInput('v8', bytes);
+    const max = maxValuesOf(options);
     try {
       // Node's deserializer returns typed arrays that view its input: decode a private copy, in
       // an ArrayBuffer of its own (Buffer.from would take a slice of Node's shared pool, and a
       // decoded array's .buffer would expose whatever else lives there).
-      const copy = Buffer.allocUnsafeSlow(bytes.byteLength);
-      copy.set(bytes);
-      const d = new DefaultDeserializer(copy);
+      const input = Buffer.allocUnsafeSlow(bytes.byteLength);
+      input.set(bytes);
+      const n = input.byteLength;
+      if (n > max && countV8(input, n, max) > max) throw overBudget('v8', n, max);
+      const d = new DefaultDeserializer(input);
       d.readHeader();
+      // Older formats read differently (and no Node.js that conc supports writes them).
+      if (d.getWireFormatVersion() < 13)
+        throw new Error(`format version ${d.getWireFormatVersion()} is too old`);
       const value: unknown = d.readValue();
-      const end = d.readRawBytes(0).byteOffset - copy.byteOffset;
-      if (end !== copy.byteLength) {
-        throw new Error(`${copy.byteLength - end} unexpected bytes after the value`);
-      }
+      const end = d.readRawBytes(0).byteOffset - input.byteOffset;
+      if (end !== n) throw new Error(`${n - end} unexpected bytes after the value`);
       return value;
     } catch (err) {
       throw decodeFailure('v8', bytes, err);
