@@ -11,6 +11,7 @@ import { countMsgpack } from './count.js';
 import { asBuffer, decodeFailure } from './input.js';
 import { closeTokens, describe, explain, Kind, openTokens, type Profile, scan } from './inspect.js';
 import { installExtensions } from './msgpack-ext.js';
+import { ValueReader } from './msgpack-read.js';
 import { Packr, Unpackr } from './msgpackr.js';
 import { isRevivable } from './revive.js';
 import type { Codec } from './types.js';
@@ -54,6 +55,10 @@ const options = {
 
 const packer = new Packr(options);
 const unpacker = new Unpackr({ ...options, mapsAsObjects: true });
+/** For inputs past {@link SMALL}, where msgpackr's message about leftover bytes (it prints the value) could cost seconds. */
+const reader = new ValueReader({ ...options, mapsAsObjects: true });
+/** Inputs up to this many bytes decode through msgpackr's plain `unpack` (no references here: their value prints short). */
+const SMALL = 512;
 
 /**
  * Plain MessagePack, the cross-language choice (Python's `msgpack.unpackb`
@@ -93,7 +98,7 @@ export const plainMsgpackCodec: Codec = {
     const max = maxValuesOf(options);
     try {
       if (n > max && countMsgpack(input, 0, n, max) > max) throw overBudget('msgpack-plain', n, max);
-      return unpacker.unpack(input);
+      return n <= SMALL ? unpacker.unpack(input) : reader.read(input, 0, n);
     } catch (err) {
       throw decodeFailure('msgpack-plain', bytes, err);
     }

@@ -14,12 +14,13 @@
 
 import { SerializationError } from '../errors.js';
 import { isShareable } from '../share.js';
-import { DEFAULT_MAX_VALUES, type DecodeOptions, maxValuesOf, overBudget } from './budget.js';
+import { type DecodeOptions, maxValuesOf, overBudget } from './budget.js';
 import { countMsgpack } from './count.js';
 import { asBuffer, checkInput, checkLength, decodeFailure } from './input.js';
 import { closeTokens, describe, explain, Found, Kind, openTokens, type Profile, scan } from './inspect.js';
 import { installExtensions, markStructured } from './msgpack-ext.js';
 import { packPlain } from './msgpack-fast.js';
+import { ValueReader } from './msgpack-read.js';
 import { Packr, RESERVE_START_SPACE, RESET_BUFFER_MODE, REUSE_BUFFER_MODE, Unpackr } from './msgpackr.js';
 import { isRevivable } from './revive.js';
 import type { Codec } from './types.js';
@@ -115,7 +116,9 @@ const flatPacker = new Packr({ ...common, structuredClone: false, useRecords: fa
 const recordsPacker = new Packr({ ...common, useRecords: true });
 const fastOptions = { ...common, useRecords: false, mapsAsObjects: true } as const;
 const fastUnpacker = new Unpackr(fastOptions);
-const recordsUnpacker = new Unpackr({ ...common, useRecords: true, mapsAsObjects: false });
+/** The two decoders of every input that is not small and free of references (see {@link isSmallAndFlat}). */
+const fastReader = new ValueReader(fastOptions);
+const recordsReader = new ValueReader({ ...common, useRecords: true, mapsAsObjects: false });
 markStructured(fastPacker);
 markStructured(flatPacker);
 markStructured(recordsPacker);
@@ -225,8 +228,8 @@ export const msgpackCodec: Codec = {
   decode(bytes: Uint8Array, options?: DecodeOptions): unknown {
     checkInput('msgpack', bytes);
     const n = bytes.length;
-    const max = options === undefined ? DEFAULT_MAX_VALUES : maxValuesOf(options);
-    if (n <= SCRATCH_BYTES && n <= max && !decoding) {
+    // (The default budget is far above SCRATCH_BYTES: only a budget given needs checking here.)
+    if (n <= SCRATCH_BYTES && !decoding && (options === undefined || n <= maxValuesOf(options))) {
       // msgpackr builds a DataView for every new input Buffer (and a Buffer has to be made for
       // a plain Uint8Array): together ~3x the decode of a small message. A copy into one reused
       // Buffer costs a few ns. (The decoded value never points into its input: decodePrefix's
@@ -241,23 +244,20 @@ export const msgpackCodec: Codec = {
           scratch[k] = c;
           if (c === POINTER_EXT) pointer = true;
         }
-        return pointer || scratch[0] === RECORDS_MARK
-          ? unpackChecked(scratch, n, max)
-          : unpackSmall(scratch, n);
+        if (pointer || scratch[0] === RECORDS_MARK) return unpackChecked(scratch, n, options);
+        return unpackSmall(scratch, n);
       } finally {
         decoding = false;
       }
     }
-    return unpackChecked(asBuffer('msgpack', bytes), n, max);
+    return unpackChecked(asBuffer('msgpack', bytes), n, options);
   },
   decodePrefix(bytes: Uint8Array, length: number, options?: DecodeOptions): unknown {
     checkLength('msgpack', bytes, length);
     // A Buffer reused across calls keeps the DataView msgpackr caches on it.
     if (Buffer.isBuffer(bytes) && !(bytes.buffer instanceof SharedArrayBuffer)) {
-      const max = options === undefined ? DEFAULT_MAX_VALUES : maxValuesOf(options);
-      return isSmallAndFlat(bytes, length, max)
-        ? unpackSmall(bytes, length)
-        : unpackChecked(bytes, length, max);
+      if (isSmallAndFlat(bytes, length, options)) return unpackSmall(bytes, length);
+      return unpackChecked(bytes, length, options);
     }
     return msgpackCodec.decode(bytes.subarray(0, length), options);
   },
@@ -270,8 +270,9 @@ export const msgpackCodec: Codec = {
  * back-references could make a few hundred bytes print as more (a DAG of
  * shared arrays doubles at each level), and they need the byte 0x70.
  */
-function isSmallAndFlat(input: Buffer, length: number, max: number): boolean {
-  if (length > SCRATCH_BYTES || length > max || input[0] === RECORDS_MARK) return false;
+function isSmallAndFlat(input: Buffer, length: number, options: DecodeOptions | undefined): boolean {
+  if (length > SCRATCH_BYTES || input[0] === RECORDS_MARK) return false;
+  if (options !== undefined && length > maxValuesOf(options)) return false;
   for (let k = 0; k < length; k++) if (input[k] === POINTER_EXT) return false;
   return true;
 }
@@ -286,13 +287,13 @@ function unpackSmall(input: Buffer, length: number): unknown {
   }
 }
 
-/** Decodes `input[0, length)`: counted against the budget `max` when it could exceed it, then read by a {@link ValueReader}. */
-function unpackChecked(input: Buffer, length: number, max: number): unknown {
+/** Decodes `input[0, length)`: counted against the budget when it could exceed it, then read by a {@link ValueReader}. */
+function unpackChecked(input: Buffer, length: number, options: DecodeOptions | undefined): unknown {
+  const max = maxValuesOf(options);
   try {
     if (length > max && countMsgpack(input, 0, length, max) > max) throw overBudget('msgpack', length, max);
-    if (length > 0 && input[0] === RECORDS_MARK)
-      return recordsUnpacker.unpack(input, { start: 1, end: length });
-    return length === 0 ? fastUnpacker.unpack(input.subarray(0, 0)) : fastUnpacker.unpack(input, length);
+    if (length > 0 && input[0] === RECORDS_MARK) return recordsReader.read(input, 1, length);
+    return fastReader.read(input, 0, length);
   } catch (err) {
     throw decodeFailure('msgpack', input.subarray(0, length), err);
   }
