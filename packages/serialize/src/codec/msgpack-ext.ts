@@ -24,7 +24,7 @@ import { RevivableInstance } from './revive.js';
 export const TOKEN_EXT = 99;
 /** Extension type of an Error inside a structured msgpack message. */
 export const ERROR_EXT = 69;
-/** msgpackr's own Error extension (what other packers write). */
+/** msgpackr's own Error extension (what other packers write; never read: see installExtensions). */
 const MSGPACKR_ERROR_EXT = 0x65;
 
 /**
@@ -94,6 +94,19 @@ export function installExtensions(): void {
         Object.defineProperty(error, 'cause', { value: data[1], writable: true, configurable: true });
       }
       return error;
+    },
+  } as unknown as Parameters<typeof addExtension>[0]);
+
+  // msgpackr reads its own Error extension as `errors[name](message)`, with a name the sender
+  // chooses: "valueOf" returned msgpackr's internal constructor table (shared and mutable across
+  // decodes), "constructor" and "toString" gave non-errors. Errors travel only as conc's own
+  // records (ERROR_EXT, rebuilt by errorFromWire), so no conc decoder accepts it.
+  addExtension({
+    type: MSGPACKR_ERROR_EXT,
+    unpack(): never {
+      throw new TypeError(
+        `msgpackr's own error extension (${MSGPACKR_ERROR_EXT}) is not accepted: conc sends errors as its own records (extension ${ERROR_EXT})`,
+      );
     },
   } as unknown as Parameters<typeof addExtension>[0]);
 
