@@ -35,6 +35,21 @@ const MSGPACKR_ERROR_EXT = 0x65;
 const STRUCTURED: unique symbol = Symbol.for('conc.msgpack.structuredPacker') as never;
 const INSTALLED: unique symbol = Symbol.for('conc.msgpack.extensionsInstalled') as never;
 
+const GATE: unique symbol = Symbol.for('conc.msgpack.revivalGate') as never;
+
+/**
+ * While `held` is set, the token extension throws this object instead of
+ * attaching the primitive: a decode that may have to start over (the small
+ * message path, see msgpack.ts) must not have revived anything by then. On
+ * msgpackr's module object, as the extension is: every copy of this package
+ * sees the one gate the installed extension reads.
+ */
+export const revivalGate: { held: boolean } = (() => {
+  const mod = msgpackrModule as { [GATE]?: { held: boolean } };
+  if (!mod[GATE]) Object.defineProperty(mod, GATE, { value: { held: false } });
+  return mod[GATE] as { held: boolean };
+})();
+
 /** Makes `packer` write conc's Error encoding. */
 export function markStructured(packer: object): void {
   Object.defineProperty(packer, STRUCTURED, { value: true });
@@ -120,6 +135,7 @@ export function installExtensions(): void {
       return utf8.encode(JSON.stringify(token));
     },
     unpack(data: Uint8Array): unknown {
+      if (revivalGate.held) throw revivalGate;
       return attach(JSON.parse(utf8Fatal.decode(data)));
     },
   });

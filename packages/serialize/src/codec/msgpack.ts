@@ -18,7 +18,7 @@ import { type DecodeOptions, maxValuesOf, overBudget } from './budget.js';
 import { countMsgpack } from './count.js';
 import { asBuffer, checkInput, checkLength, decodeFailure } from './input.js';
 import { closeTokens, describe, explain, Found, Kind, openTokens, type Profile, scan } from './inspect.js';
-import { installExtensions, markStructured } from './msgpack-ext.js';
+import { installExtensions, markStructured, revivalGate } from './msgpack-ext.js';
 import { packPlain } from './msgpack-fast.js';
 import { ValueReader } from './msgpack-read.js';
 import { Packr, RESERVE_START_SPACE, RESET_BUFFER_MODE, REUSE_BUFFER_MODE, Unpackr } from './msgpackr.js';
@@ -115,8 +115,12 @@ const fastPacker = new Packr({ ...common, useRecords: false });
 const flatPacker = new Packr({ ...common, structuredClone: false, useRecords: false });
 const recordsPacker = new Packr({ ...common, useRecords: true });
 const fastOptions = { ...common, useRecords: false, mapsAsObjects: true } as const;
-const fastUnpacker = new Unpackr(fastOptions);
-/** The two decoders of every input that is not small and free of references (see {@link isSmallAndFlat}). */
+/**
+ * The first try at a small message (see {@link unpackSmall}): without references, so that it
+ * stops at the first one instead of building a value that might print forever.
+ */
+const smallUnpacker = new Unpackr({ ...fastOptions, structuredClone: false });
+/** The decoders of every other input: large, under records, or with references. */
 const fastReader = new ValueReader(fastOptions);
 const recordsReader = new ValueReader({ ...common, useRecords: true, mapsAsObjects: false });
 markStructured(fastPacker);
@@ -125,8 +129,6 @@ markStructured(recordsPacker);
 
 /** Inputs up to this many bytes are decoded from {@link decodeScratch}. */
 const SCRATCH_BYTES = 512;
-/** The extension type of msgpackr's structured-clone back-reference (a shared object or a cycle). */
-const POINTER_EXT = 0x70;
 const decodeScratch = Buffer.allocUnsafeSlow(SCRATCH_BYTES);
 /** A decode through the scratch buffer is under way. */
 let decoding = false;
@@ -238,14 +240,10 @@ export const msgpackCodec: Codec = {
       decoding = true;
       try {
         const scratch = decodeScratch;
-        let pointer = false;
-        for (let k = 0; k < n; k++) {
-          const c = bytes[k]!;
-          scratch[k] = c;
-          if (c === POINTER_EXT) pointer = true;
-        }
-        if (pointer || scratch[0] === RECORDS_MARK) return unpackChecked(scratch, n, options);
-        return unpackSmall(scratch, n);
+        for (let k = 0; k < n; k++) scratch[k] = bytes[k]!;
+        return scratch[0] === RECORDS_MARK
+          ? unpackChecked(scratch, n, options)
+          : unpackSmall(scratch, n, options);
       } finally {
         decoding = false;
       }
@@ -256,36 +254,45 @@ export const msgpackCodec: Codec = {
     checkLength('msgpack', bytes, length);
     // A Buffer reused across calls keeps the DataView msgpackr caches on it.
     if (Buffer.isBuffer(bytes) && !(bytes.buffer instanceof SharedArrayBuffer)) {
-      if (isSmallAndFlat(bytes, length, options)) return unpackSmall(bytes, length);
-      return unpackChecked(bytes, length, options);
+      if (length > SCRATCH_BYTES || bytes[0] === RECORDS_MARK) return unpackChecked(bytes, length, options);
+      if (options !== undefined && length > maxValuesOf(options))
+        return unpackChecked(bytes, length, options);
+      return unpackSmall(bytes, length, options);
     }
     return msgpackCodec.decode(bytes.subarray(0, length), options);
   },
 };
 
 /**
- * True when `input[0, length)` may go to msgpackr's plain `unpack`: within
- * the budget, in the fast format, and too small for msgpackr's message about
- * leftover bytes (it prints the decoded value) to cost anything. Only
- * back-references could make a few hundred bytes print as more (a DAG of
- * shared arrays doubles at each level), and they need the byte 0x70.
+ * Decodes a small message, `input[0, length)` (at most {@link SCRATCH_BYTES},
+ * within its budget, not under records), with msgpackr's plain `unpack`.
+ *
+ * Why not always a {@link ValueReader} (~20 ns more): msgpackr's message for
+ * bytes left after the value prints the value, which costs nothing for a few
+ * hundred bytes unless they hold back-references (a DAG of shared arrays
+ * prints 2^depth elements). So the first try reads without references, and
+ * with the revival of primitives held back (so nothing happens twice); a
+ * message that has either is read again by the reader.
  */
-function isSmallAndFlat(input: Buffer, length: number, options: DecodeOptions | undefined): boolean {
-  if (length > SCRATCH_BYTES || input[0] === RECORDS_MARK) return false;
-  if (options !== undefined && length > maxValuesOf(options)) return false;
-  for (let k = 0; k < length; k++) if (input[k] === POINTER_EXT) return false;
-  return true;
-}
-
-/** Decodes `input[0, length)` known to be {@link isSmallAndFlat}: the fast path of small messages. */
-function unpackSmall(input: Buffer, length: number): unknown {
+function unpackSmall(input: Buffer, length: number, options: DecodeOptions | undefined): unknown {
+  const gate = revivalGate;
+  gate.held = true;
   try {
     // msgpackr reads a zero end as "to the end of the buffer".
-    return length === 0 ? fastUnpacker.unpack(input.subarray(0, 0)) : fastUnpacker.unpack(input, length);
+    return length === 0 ? smallUnpacker.unpack(input.subarray(0, 0)) : smallUnpacker.unpack(input, length);
   } catch (err) {
+    if (err === gate || (err as Error)?.message === CLONE_REFUSED) {
+      gate.held = false;
+      return unpackChecked(input, length, options);
+    }
     throw decodeFailure('msgpack', input.subarray(0, length), err);
+  } finally {
+    gate.held = false;
   }
 }
+
+/** msgpackr's error for a back-reference read with `structuredClone: false`. */
+const CLONE_REFUSED = 'Structured clone extension is disabled';
 
 /** Decodes `input[0, length)`: counted against the budget when it could exceed it, then read by a {@link ValueReader}. */
 function unpackChecked(input: Buffer, length: number, options: DecodeOptions | undefined): unknown {
