@@ -105,9 +105,10 @@ class Reader extends DefaultDeserializer {
     if (byteLength % ELEMENT_SIZES[type]! !== 0) {
       throw new Error(`${byteLength} bytes are not a whole number of ${ELEMENT_SIZES[type]}-byte elements`);
     }
-    const own = new ArrayBuffer(byteLength);
-    new Uint8Array(own).set(self.buffer.subarray(at, at + byteLength));
-    return make(own);
+    // allocUnsafeSlow: an ArrayBuffer of exactly these bytes, outside the pool, not zeroed first.
+    const own = Buffer.allocUnsafeSlow(byteLength);
+    own.set(self.buffer.subarray(at, at + byteLength));
+    return make(own.buffer);
   }
 }
 
