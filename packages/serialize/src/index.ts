@@ -1,3 +1,4 @@
+export { DEFAULT_MAX_VALUES, type DecodeOptions, maxValuesFor } from './codec/budget.js';
 export { jsonCodec } from './codec/json.js';
 export { msgpackCodec } from './codec/msgpack.js';
 export { ERROR_EXT, TOKEN_EXT } from './codec/msgpack-ext.js';

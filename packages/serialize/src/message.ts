@@ -10,6 +10,7 @@
  * ```
  */
 
+import type { DecodeOptions } from './codec/budget.js';
 import { jsonCodec } from './codec/json.js';
 import { msgpackCodec } from './codec/msgpack.js';
 import { plainMsgpackCodec } from './codec/msgpack-plain.js';
@@ -38,8 +39,12 @@ export function codecTag(codec: Codec): number {
   return TAGS.get(codec) ?? CUSTOM_CODEC_TAG;
 }
 
-/** Options of {@link encodeMessage}, {@link encodeMessageFrame} and {@link decodeMessage}. */
-export interface MessageOptions {
+/**
+ * Options of {@link encodeMessage}, {@link encodeMessageFrame} and
+ * {@link decodeMessage}. `maxValues` (the decode budget) only applies when
+ * decoding: a connection passes its own, e.g. `maxValuesFor(maxFrameSize)`.
+ */
+export interface MessageOptions extends DecodeOptions {
   /**
    * The codec to write with, and, when decoding, the only one accepted: a
    * message in another codec is a `ProtocolError`. A custom codec (tag 0)
@@ -98,7 +103,12 @@ export function encodeMessageFrame(
  *
  * @throws ProtocolError for an empty or unknown-version message, an unknown
  * codec tag, or a codec other than `options.codec`, before decoding any value byte.
- * @throws DeserializationError when the value bytes are corrupt.
+ * @throws DeserializationError when the value bytes are corrupt, or hold
+ * more values than `options.maxValues` (the decode budget; see {@link DecodeOptions}).
+ * @example
+ * ```ts
+ * decodeMessage(frame, { maxValues: maxValuesFor(connection.maxFrameSize) });
+ * ```
  */
 export function decodeMessage(bytes: Uint8Array, options: MessageOptions = {}): unknown {
   if (!(bytes instanceof Uint8Array)) throw new TypeError('decodeMessage expects a Uint8Array');
@@ -126,5 +136,5 @@ export function decodeMessage(bytes: Uint8Array, options: MessageOptions = {}): 
       throw new ProtocolError(`message is encoded with ${codec.name}, but this end expects ${expected.name}`);
     }
   }
-  return codec.decode(bytes.subarray(MESSAGE_HEADER_SIZE));
+  return codec.decode(bytes.subarray(MESSAGE_HEADER_SIZE), options);
 }

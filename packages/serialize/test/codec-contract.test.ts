@@ -37,10 +37,19 @@ const pollutedJson = Buffer.from(
   '{"__proto__":{"polluted":"yes"},"constructor":{"prototype":{"polluted":"yes"}},"x":{"__proto__":[1]}}',
 );
 
-codecContract('msgpack', msgpackCodec, { values: msgpackValues, hostile: [pollutedMap, pollutedRecord] });
-codecContract('msgpack-plain', plainMsgpackCodec, { values: plainValues, hostile: [pollutedMap] });
-codecContract('json', jsonCodec, { values: jsonValues, hostile: [pollutedJson] });
+codecContract('msgpack', msgpackCodec, {
+  values: msgpackValues,
+  hostile: [pollutedMap, pollutedRecord],
+  budget: true,
+});
+codecContract('msgpack-plain', plainMsgpackCodec, {
+  values: plainValues,
+  hostile: [pollutedMap],
+  budget: true,
+});
+codecContract('json', jsonCodec, { values: jsonValues, hostile: [pollutedJson], budget: true });
 codecContract('v8', v8Codec, {
   values: v8Values,
+  budget: true,
   hostile: [serialize(JSON.parse(pollutedJson.toString()))],
 });

@@ -17,6 +17,11 @@ export interface ContractRange {
   end: number;
 }
 
+/** The decode options the contract passes (the decode budget). */
+export interface ContractDecodeOptions {
+  readonly maxValues?: number;
+}
+
 /**
  * What the contract needs of a codec. The two optional fast paths are checked
  * whenever the codec has them (see {@link codecContract}).
@@ -24,11 +29,11 @@ export interface ContractRange {
 export interface ContractCodec {
   readonly name: string;
   encode(value: unknown): Uint8Array;
-  decode(bytes: Uint8Array): unknown;
+  decode(bytes: Uint8Array, options?: ContractDecodeOptions): unknown;
   /** Optional: `encode`, leaving the bytes at `out.bytes[out.start, out.end)` until the codec's next call. */
   encodeRange?(value: unknown, out: ContractRange): void;
   /** Optional: `decode(bytes.subarray(0, length))` without the view. */
-  decodePrefix?(bytes: Uint8Array, length: number): unknown;
+  decodePrefix?(bytes: Uint8Array, length: number, options?: ContractDecodeOptions): unknown;
 }
 
 /** Options of {@link codecContract}. */
@@ -46,6 +51,12 @@ export interface CodecContractOptions {
   readonly hostile?: readonly Uint8Array[];
   /** fast-check runs per property. @default 150 */
   readonly numRuns?: number;
+  /**
+   * The codec honours decode's `maxValues` (the decode budget): a message of
+   * more values is refused with `DeserializationError`, every value counting
+   * one, object keys included. @default false
+   */
+  readonly budget?: boolean;
 }
 
 const KEY = fc
@@ -452,6 +463,70 @@ function decodePrefixContract(
   });
 }
 
+/** `[0, 0, ...]`: n + 1 values in every format (the array and its elements). */
+const zeros = (n: number): number[] => Array.from({ length: n }, () => 0);
+/** `{ k0: 0, ... }`: 2n + 1 values (the object, its keys and their values). */
+const keyed = (n: number): Record<string, number> =>
+  Object.fromEntries(Array.from({ length: n }, (_, i) => [`k${i}`, 0]));
+
+function budgetContract(codec: ContractCodec, numRuns: number): void {
+  describe('decode budget (maxValues)', () => {
+    const refused = (fn: () => unknown, max: number): void => {
+      const err = catchError(fn);
+      expectDeserializationError(err);
+      expect(err.message).toContain('maxValues');
+      expect(err.message).toContain(String(max));
+    };
+    it('decodes a message of exactly maxValues values and refuses one more, keys counted', () => {
+      fc.assert(
+        fc.property(fc.nat(300), fc.boolean(), (n, withKeys) => {
+          const value = withKeys ? keyed(n) : zeros(n);
+          const count = withKeys ? 2 * n + 1 : n + 1;
+          const bytes = codec.encode(value);
+          expect(codec.decode(bytes, { maxValues: count })).toStrictEqual(value);
+          refused(() => codec.decode(bytes, { maxValues: count - 1 }), count - 1);
+          if (codec.decodePrefix) {
+            const held = Buffer.concat([bytes, Buffer.alloc(16, 0x90)]);
+            expect(codec.decodePrefix(held, bytes.length, { maxValues: count })).toStrictEqual(value);
+            refused(() => codec.decodePrefix?.(held, bytes.length, { maxValues: count - 1 }), count - 1);
+          }
+        }),
+        { numRuns: Math.min(numRuns, 60) },
+      );
+    });
+
+    it('counts nested containers: a value over its budget is refused at any depth', () => {
+      fc.assert(
+        fc.property(fc.integer({ min: 1, max: 200 }), (depth) => {
+          let value: unknown = [];
+          for (let i = 1; i < depth; i++) value = [value];
+          const bytes = codec.encode(value);
+          expect(codec.decode(bytes, { maxValues: depth })).toStrictEqual(value);
+          refused(() => codec.decode(bytes, { maxValues: depth - 1 }), depth - 1);
+        }),
+        { numRuns: Math.min(numRuns, 40) },
+      );
+    });
+
+    it('stays usable after a refusal, and Infinity turns the budget off', () => {
+      const bytes = codec.encode(zeros(1000));
+      refused(() => codec.decode(bytes, { maxValues: 10 }), 10);
+      expect(codec.decode(bytes)).toStrictEqual(zeros(1000));
+      expect(codec.decode(bytes, { maxValues: Number.POSITIVE_INFINITY })).toStrictEqual(zeros(1000));
+      expect(codec.decode(bytes, {})).toStrictEqual(zeros(1000));
+    });
+
+    it('refuses a maxValues that is not a whole number with TypeError', () => {
+      const bytes = codec.encode([1]);
+      for (const bad of [-1, 1.5, Number.NaN, '5', null]) {
+        const err = catchError(() => codec.decode(bytes, { maxValues: bad as number }));
+        expect(err).toBeInstanceOf(TypeError);
+        expect(err.message).toContain('maxValues');
+      }
+    });
+  });
+}
+
 /**
  * Registers the codec conformance suite for `codec`.
  *
@@ -468,7 +543,9 @@ function decodePrefixContract(
  * `decodePrefix`: a prefix of a larger, reused buffer (Buffer, pooled Buffer,
  * plain Uint8Array, shared memory) decodes as `decode` would, whatever
  * follows it; truncated and corrupt prefixes only ever throw
- * `DeserializationError`.
+ * `DeserializationError`. With `budget`: `maxValues` refuses a message of
+ * one value more than it allows, keys and nested containers counted, and a
+ * bad `maxValues` is a `TypeError`.
  */
 export function codecContract(name: string, codec: ContractCodec, options: CodecContractOptions = {}): void {
   const numRuns = options.numRuns ?? 150;
@@ -631,6 +708,7 @@ export function codecContract(name: string, codec: ContractCodec, options: Codec
 
     if (codec.encodeRange) encodeRangeContract(codec, codec.encodeRange.bind(codec), domain, numRuns);
     if (codec.decodePrefix) decodePrefixContract(codec, codec.decodePrefix.bind(codec), domain, numRuns);
+    if (options.budget) budgetContract(codec, numRuns);
 
     it('never pollutes a prototype through __proto__ or constructor keys', () => {
       const hostile = JSON.parse(

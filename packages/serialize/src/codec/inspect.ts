@@ -361,7 +361,14 @@ class Inspector {
     }
     if (this.path.length >= MAX_DEPTH) this.fail(reasons.tooDeep);
     this.seen.set(v, OPEN);
-    this.container(v);
+    try {
+      this.container(v);
+    } catch (err) {
+      // Anything else that throws while the value is walked (a Proxy's ownKeys or getPrototypeOf
+      // trap, a revoked Proxy, a throwing `constructor` getter) is reported here, where it threw.
+      if (bareReasons.has(err as Error)) throw err;
+      this.fail(`inspecting it threw: ${(err as Error)?.message ?? String(err)}`, err);
+    }
     this.seen.set(v, DONE);
   }
 

@@ -8,6 +8,8 @@
 import { isUtf8 } from 'node:buffer';
 import { SerializationError } from '../errors.js';
 import { attach } from '../share.js';
+import { type DecodeOptions, maxValuesOf, overBudget } from './budget.js';
+import { countJson } from './count.js';
 import { asBuffer, decodeFailure } from './input.js';
 import {
   checkToken,
@@ -100,9 +102,12 @@ export const jsonCodec: Codec = {
       closeTokens(opened);
     }
   },
-  decode(bytes: Uint8Array): unknown {
+  decode(bytes: Uint8Array, options?: DecodeOptions): unknown {
     const input = asBuffer('json', bytes);
+    const max = maxValuesOf(options);
     try {
+      const n = input.length;
+      if (n > max && countJson(input, 0, n, max) > max) throw overBudget('json', n, max);
       if (!isUtf8(input)) throw new Error('the bytes are not valid UTF-8');
       const text = input.toString('utf8');
       const value: unknown = JSON.parse(text);

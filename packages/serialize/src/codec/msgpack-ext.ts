@@ -24,7 +24,7 @@ import { RevivableInstance } from './revive.js';
 export const TOKEN_EXT = 99;
 /** Extension type of an Error inside a structured msgpack message. */
 export const ERROR_EXT = 69;
-/** msgpackr's own Error extension (what other packers write). */
+/** msgpackr's own Error extension (what other packers write; never read: see installExtensions). */
 const MSGPACKR_ERROR_EXT = 0x65;
 
 /**
@@ -34,6 +34,21 @@ const MSGPACKR_ERROR_EXT = 0x65;
  */
 const STRUCTURED: unique symbol = Symbol.for('conc.msgpack.structuredPacker') as never;
 const INSTALLED: unique symbol = Symbol.for('conc.msgpack.extensionsInstalled') as never;
+
+const GATE: unique symbol = Symbol.for('conc.msgpack.revivalGate') as never;
+
+/**
+ * While `held` is set, the token extension throws this object instead of
+ * attaching the primitive: a decode that may have to start over (the small
+ * message path, see msgpack.ts) must not have revived anything by then. On
+ * msgpackr's module object, as the extension is: every copy of this package
+ * sees the one gate the installed extension reads.
+ */
+export const revivalGate: { held: boolean } = (() => {
+  const mod = msgpackrModule as { [GATE]?: { held: boolean } };
+  if (!mod[GATE]) Object.defineProperty(mod, GATE, { value: { held: false } });
+  return mod[GATE] as { held: boolean };
+})();
 
 /** Makes `packer` write conc's Error encoding. */
 export function markStructured(packer: object): void {
@@ -97,6 +112,19 @@ export function installExtensions(): void {
     },
   } as unknown as Parameters<typeof addExtension>[0]);
 
+  // msgpackr reads its own Error extension as `errors[name](message)`, with a name the sender
+  // chooses: "valueOf" returned msgpackr's internal constructor table (shared and mutable across
+  // decodes), "constructor" and "toString" gave non-errors. Errors travel only as conc's own
+  // records (ERROR_EXT, rebuilt by errorFromWire), so no conc decoder accepts it.
+  addExtension({
+    type: MSGPACKR_ERROR_EXT,
+    unpack(): never {
+      throw new TypeError(
+        `msgpackr's own error extension (${MSGPACKR_ERROR_EXT}) is not accepted: conc sends errors as its own records (extension ${ERROR_EXT})`,
+      );
+    },
+  } as unknown as Parameters<typeof addExtension>[0]);
+
   addExtension({
     Class: RevivableInstance as unknown as Function,
     type: TOKEN_EXT,
@@ -107,6 +135,7 @@ export function installExtensions(): void {
       return utf8.encode(JSON.stringify(token));
     },
     unpack(data: Uint8Array): unknown {
+      if (revivalGate.held) throw revivalGate;
       return attach(JSON.parse(utf8Fatal.decode(data)));
     },
   });

@@ -6,9 +6,12 @@
  */
 
 import { SerializationError } from '../errors.js';
+import { type DecodeOptions, maxValuesOf, overBudget } from './budget.js';
+import { countMsgpack } from './count.js';
 import { asBuffer, decodeFailure } from './input.js';
 import { closeTokens, describe, explain, Kind, openTokens, type Profile, scan } from './inspect.js';
 import { installExtensions } from './msgpack-ext.js';
+import { ValueReader } from './msgpack-read.js';
 import { Packr, Unpackr } from './msgpackr.js';
 import { isRevivable } from './revive.js';
 import type { Codec } from './types.js';
@@ -52,6 +55,10 @@ const options = {
 
 const packer = new Packr(options);
 const unpacker = new Unpackr({ ...options, mapsAsObjects: true });
+/** For inputs past {@link SMALL}, where msgpackr's message about leftover bytes (it prints the value) could cost seconds. */
+const reader = new ValueReader({ ...options, mapsAsObjects: true });
+/** Inputs up to this many bytes decode through msgpackr's plain `unpack` (no references here: their value prints short). */
+const SMALL = 512;
 
 /**
  * Plain MessagePack, the cross-language choice (Python's `msgpack.unpackb`
@@ -85,10 +92,13 @@ export const plainMsgpackCodec: Codec = {
       closeTokens(opened);
     }
   },
-  decode(bytes: Uint8Array): unknown {
+  decode(bytes: Uint8Array, options?: DecodeOptions): unknown {
     const input = asBuffer('msgpack-plain', bytes);
+    const n = input.length;
+    const max = maxValuesOf(options);
     try {
-      return unpacker.unpack(input);
+      if (n > max && countMsgpack(input, 0, n, max) > max) throw overBudget('msgpack-plain', n, max);
+      return n <= SMALL ? unpacker.unpack(input) : reader.read(input, 0, n);
     } catch (err) {
       throw decodeFailure('msgpack-plain', bytes, err);
     }

@@ -14,10 +14,13 @@
 
 import { SerializationError } from '../errors.js';
 import { isShareable } from '../share.js';
+import { type DecodeOptions, maxValuesOf, overBudget } from './budget.js';
+import { countMsgpack } from './count.js';
 import { asBuffer, checkInput, checkLength, decodeFailure } from './input.js';
 import { closeTokens, describe, explain, Found, Kind, openTokens, type Profile, scan } from './inspect.js';
-import { installExtensions, markStructured } from './msgpack-ext.js';
+import { installExtensions, markStructured, revivalGate } from './msgpack-ext.js';
 import { packPlain } from './msgpack-fast.js';
+import { ValueReader } from './msgpack-read.js';
 import { Packr, RESERVE_START_SPACE, RESET_BUFFER_MODE, REUSE_BUFFER_MODE, Unpackr } from './msgpackr.js';
 import { isRevivable } from './revive.js';
 import type { Codec } from './types.js';
@@ -111,8 +114,15 @@ const fastPacker = new Packr({ ...common, useRecords: false });
  */
 const flatPacker = new Packr({ ...common, structuredClone: false, useRecords: false });
 const recordsPacker = new Packr({ ...common, useRecords: true });
-const fastUnpacker = new Unpackr({ ...common, useRecords: false, mapsAsObjects: true });
-const recordsUnpacker = new Unpackr({ ...common, useRecords: true, mapsAsObjects: false });
+const fastOptions = { ...common, useRecords: false, mapsAsObjects: true } as const;
+/**
+ * The first try at a small message (see {@link unpackSmall}): without references, so that it
+ * stops at the first one instead of building a value that might print forever.
+ */
+const smallUnpacker = new Unpackr({ ...fastOptions, structuredClone: false });
+/** The decoders of every other input: large, under records, or with references. */
+const fastReader = new ValueReader(fastOptions);
+const recordsReader = new ValueReader({ ...common, useRecords: true, mapsAsObjects: false });
 markStructured(fastPacker);
 markStructured(flatPacker);
 markStructured(recordsPacker);
@@ -217,10 +227,11 @@ export const msgpackCodec: Codec = {
       closeTokens(opened);
     }
   },
-  decode(bytes: Uint8Array): unknown {
+  decode(bytes: Uint8Array, options?: DecodeOptions): unknown {
     checkInput('msgpack', bytes);
     const n = bytes.length;
-    if (n <= SCRATCH_BYTES && !decoding) {
+    // (The default budget is far above SCRATCH_BYTES: only a budget given needs checking here.)
+    if (n <= SCRATCH_BYTES && !decoding && (options === undefined || n <= maxValuesOf(options))) {
       // msgpackr builds a DataView for every new input Buffer (and a Buffer has to be made for
       // a plain Uint8Array): together ~3x the decode of a small message. A copy into one reused
       // Buffer costs a few ns. (The decoded value never points into its input: decodePrefix's
@@ -230,35 +241,66 @@ export const msgpackCodec: Codec = {
       try {
         const scratch = decodeScratch;
         for (let k = 0; k < n; k++) scratch[k] = bytes[k]!;
-        return unpackPrefix(scratch, n);
+        return scratch[0] === RECORDS_MARK
+          ? unpackChecked(scratch, n, options)
+          : unpackSmall(scratch, n, options);
       } finally {
         decoding = false;
       }
     }
-    const input = asBuffer('msgpack', bytes);
-    try {
-      if (input.length > 0 && input[0] === RECORDS_MARK) return recordsUnpacker.unpack(input, { start: 1 });
-      return fastUnpacker.unpack(input);
-    } catch (err) {
-      throw decodeFailure('msgpack', bytes, err);
-    }
+    return unpackChecked(asBuffer('msgpack', bytes), n, options);
   },
-  decodePrefix(bytes: Uint8Array, length: number): unknown {
+  decodePrefix(bytes: Uint8Array, length: number, options?: DecodeOptions): unknown {
     checkLength('msgpack', bytes, length);
     // A Buffer reused across calls keeps the DataView msgpackr caches on it.
-    if (Buffer.isBuffer(bytes) && !(bytes.buffer instanceof SharedArrayBuffer))
-      return unpackPrefix(bytes, length);
-    return msgpackCodec.decode(bytes.subarray(0, length));
+    if (Buffer.isBuffer(bytes) && !(bytes.buffer instanceof SharedArrayBuffer)) {
+      if (length > SCRATCH_BYTES || bytes[0] === RECORDS_MARK) return unpackChecked(bytes, length, options);
+      if (options !== undefined && length > maxValuesOf(options))
+        return unpackChecked(bytes, length, options);
+      return unpackSmall(bytes, length, options);
+    }
+    return msgpackCodec.decode(bytes.subarray(0, length), options);
   },
 };
 
-/** Decodes `input[0, length)`: a private Buffer, already checked (decode's scratch, or decodePrefix's input). */
-function unpackPrefix(input: Buffer, length: number): unknown {
+/**
+ * Decodes a small message, `input[0, length)` (at most {@link SCRATCH_BYTES},
+ * within its budget, not under records), with msgpackr's plain `unpack`.
+ *
+ * Why not always a {@link ValueReader} (~20 ns more): msgpackr's message for
+ * bytes left after the value prints the value, which costs nothing for a few
+ * hundred bytes unless they hold back-references (a DAG of shared arrays
+ * prints 2^depth elements). So the first try reads without references, and
+ * with the revival of primitives held back (so nothing happens twice); a
+ * message that has either is read again by the reader.
+ */
+function unpackSmall(input: Buffer, length: number, options: DecodeOptions | undefined): unknown {
+  const gate = revivalGate;
+  gate.held = true;
   try {
-    if (length > 0 && input[0] === RECORDS_MARK)
-      return recordsUnpacker.unpack(input, { start: 1, end: length });
     // msgpackr reads a zero end as "to the end of the buffer".
-    return length === 0 ? fastUnpacker.unpack(input.subarray(0, 0)) : fastUnpacker.unpack(input, length);
+    return length === 0 ? smallUnpacker.unpack(input.subarray(0, 0)) : smallUnpacker.unpack(input, length);
+  } catch (err) {
+    if (err === gate || (err as Error)?.message === CLONE_REFUSED) {
+      gate.held = false;
+      return unpackChecked(input, length, options);
+    }
+    throw decodeFailure('msgpack', input.subarray(0, length), err);
+  } finally {
+    gate.held = false;
+  }
+}
+
+/** msgpackr's error for a back-reference read with `structuredClone: false`. */
+const CLONE_REFUSED = 'Structured clone extension is disabled';
+
+/** Decodes `input[0, length)`: counted against the budget when it could exceed it, then read by a {@link ValueReader}. */
+function unpackChecked(input: Buffer, length: number, options: DecodeOptions | undefined): unknown {
+  const max = maxValuesOf(options);
+  try {
+    if (length > max && countMsgpack(input, 0, length, max) > max) throw overBudget('msgpack', length, max);
+    if (length > 0 && input[0] === RECORDS_MARK) return recordsReader.read(input, 1, length);
+    return fastReader.read(input, 0, length);
   } catch (err) {
     throw decodeFailure('msgpack', input.subarray(0, length), err);
   }

@@ -1,3 +1,5 @@
+import type { DecodeOptions } from './budget.js';
+
 /**
  * What every codec is: a name and a pair of pure functions between values and
  * bytes. Framing is separate (see `frame.ts`), as in Node's own
@@ -20,8 +22,12 @@ export interface Codec {
    * Turns bytes back into a value. Truncated, corrupted or foreign input throws
    * `DeserializationError` and nothing else. Byte arrays in the result never
    * alias `bytes`.
+   *
+   * A message holding more values than `options.maxValues` (the decode
+   * budget, see {@link DecodeOptions}) is refused with `DeserializationError`
+   * before any of it is built. Custom codecs may ignore `options`.
    */
-  decode(bytes: Uint8Array): unknown;
+  decode(bytes: Uint8Array, options?: DecodeOptions): unknown;
   /**
    * Optional fast path of {@link Codec.decode} for callers that decode out of
    * one private buffer they reuse: decodes `bytes[0, length)` exactly as
@@ -29,7 +35,7 @@ export interface Codec {
    * making that view. `bytes` must not change during the call. Callers fall
    * back to `decode` when a codec lacks it.
    */
-  decodePrefix?(bytes: Uint8Array, length: number): unknown;
+  decodePrefix?(bytes: Uint8Array, length: number, options?: DecodeOptions): unknown;
   /**
    * Optional fast path of {@link Codec.encode} for callers that copy the bytes
    * out at once: encodes `value` (same bytes, same errors) and sets `out` to
