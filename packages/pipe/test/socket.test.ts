@@ -4,7 +4,7 @@
  * size limit, truncated streams.
  */
 import { connect, type Socket } from 'node:net';
-import { codecTag, msgpackCodec } from '@conc/serialize';
+import { codecTag, encodeMessage, isDeserializationError, maxValuesFor, msgpackCodec } from '@conc/serialize';
 import { noise, within } from '@conc/testkit';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -201,6 +201,35 @@ describe('message size limit', () => {
       expect((await rejectionOf(a.send('x'.repeat(2000)))).code).toBe('ERR_CONC_FRAME_TOO_LARGE');
       await a.sendBytes(new Uint8Array(1024));
       expect((await b.recvBytes()).byteLength).toBe(1024);
+    } finally {
+      await Promise.all([a.close(), b.close(), listener.close()]);
+    }
+  });
+
+  it('a message that would decode into more values than its size limit allows is refused; the connection lives', async () => {
+    // 64 KiB limit: the budget is maxValuesFor(65536) values. A frame of empty arrays,
+    // one byte each, is under the byte limit but over the value budget.
+    const limit = 65536;
+    const listener = await Listener.listen({ maxMessageSize: limit });
+    const [a, b] = await Promise.all([
+      Client(listener.address, { maxMessageSize: limit }),
+      listener.accept(),
+    ]);
+    try {
+      const maps = Array.from({ length: limit - 64 }, () => []);
+      expect(maps.length).toBeGreaterThan(maxValuesFor(limit));
+      const bytes = encodeMessage(maps, { codec: msgpackCodec });
+      expect(bytes.byteLength).toBeLessThanOrEqual(limit);
+      await a.sendBytes(bytes);
+      await a.send('after');
+      const err = await rejectionOf(b.recv());
+      expect(isDeserializationError(err), String(err)).toBe(true);
+      expect(err.message).toMatch(/maxValues/);
+      expect(await within(b.recv(), 10_000, 'the next message')).toBe('after');
+      await a.sendBytes(encodeMessage(maps.slice(0, maxValuesFor(limit) - 1), { codec: msgpackCodec }));
+      expect(((await within(b.recv(), 10_000, 'a message within budget')) as unknown[]).length).toBe(
+        maxValuesFor(limit) - 1,
+      );
     } finally {
       await Promise.all([a.close(), b.close(), listener.close()]);
     }

@@ -18,6 +18,7 @@ import {
   decodeMessage,
   FrameDecoder,
   getCodec,
+  maxValuesFor,
   registerKind,
   resolveCodec,
   shareSymbol,
@@ -101,6 +102,8 @@ export class SocketConnection<T = unknown> extends Connection<T> {
   /** The envelope tag of the codec, written before each encoded value. */
   readonly #tag: number;
   readonly #maxMessageSize: number;
+  /** The decode budget: a message may not decode into more values than its size limit allows. */
+  readonly #maxValues: number;
   #decoder: FrameDecoder;
   #socket: Socket | undefined;
   #rendezvous: Rendezvous | undefined;
@@ -132,6 +135,7 @@ export class SocketConnection<T = unknown> extends Connection<T> {
     this.#codec = resolveCodec(options.codec);
     this.#tag = codecTag(this.#codec);
     this.#maxMessageSize = resolveMaxMessageSize(options.maxMessageSize);
+    this.#maxValues = maxValuesFor(this.#maxMessageSize);
     this.#decoder = new FrameDecoder({ maxFrameSize: this.#maxMessageSize });
     this.#writer = new SocketWriter(this.keepAlive, this.#maxMessageSize);
     if (source.socket) this.#adopt(source.socket, source.leftover);
@@ -327,7 +331,7 @@ export class SocketConnection<T = unknown> extends Connection<T> {
 
   /** @internal */
   protected override decode(message: unknown): T {
-    return decodeMessage(message as Uint8Array, { codec: this.#codec }) as T;
+    return decodeMessage(message as Uint8Array, { codec: this.#codec, maxValues: this.#maxValues }) as T;
   }
 
   /** @internal */
