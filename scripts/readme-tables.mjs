@@ -58,7 +58,7 @@ function machineLine() {
     meta.python,
     meta.cachelineRtt && `cache-line round trip ${meta.cachelineRtt}`,
     meta.runs && `median of ${meta.runs} run${meta.runs === 1 ? '' : 's'}`,
-    meta.generatedAt && meta.generatedAt.slice(0, 10),
+    meta.generatedAt?.slice(0, 10),
   ].filter(Boolean);
   return `Measured by \`pnpm bench\` (${parts.join(', ')}); ratio above 1 means conc is better, against the baseline measured in the same run.`;
 }
