@@ -5,18 +5,9 @@
  * encodes, waits and decodes.
  */
 import { type Codec, DeserializationError, shareSymbol } from '@conc/serialize';
-import { abortReason } from '../core/abort.js';
+import { abortReason, checkBoolean, checkInt, checkOptions, NO_WAIT } from '@conc/serialize/internal';
 import { EmptyError, FullError, ItemTooLargeError, isShutDownError, ShutDownError } from '../core/errors.js';
-import {
-  type AsyncWaitOptions,
-  checkMax,
-  checkSignal,
-  NO_WAIT,
-  type ShutdownOptions,
-  toWait,
-  type Wait,
-  type WaitOptions,
-} from '../core/options.js';
+import { type ShutdownOptions, type Wait, type WaitOptions, waitOf } from '../core/options.js';
 import { H } from './layout.js';
 import { Putter } from './putter.js';
 import { kindName, type QueueSetup } from './setup.js';
@@ -150,13 +141,12 @@ export abstract class BaseQueue<T> {
    * Rejects with `FullError` (`block: false`, or after `timeout`),
    * `ShutDownError`, `SerializationError` (nothing is enqueued), or the signal's reason.
    */
-  put(item: T, options?: AsyncWaitOptions): Promise<void> {
+  put(item: T, options?: WaitOptions): Promise<void> {
     try {
-      const wait = toWait('put', options);
-      const signal = checkSignal('put', options?.signal);
-      if (signal?.aborted) return Promise.reject(abortReason(signal));
+      const wait = waitOf('put', options);
+      if (wait.signal?.aborted) return Promise.reject(abortReason(wait.signal));
       const putter = this.#putFast(item);
-      return putter ? this.#putAsync(putter, wait, signal) : RESOLVED;
+      return putter ? this.#putAsync(putter, wait) : RESOLVED;
     } catch (err) {
       return Promise.reject(err);
     }
@@ -179,13 +169,13 @@ export abstract class BaseQueue<T> {
     return false;
   }
 
-  async #putAsync(putter: Putter, wait: Wait, signal: AbortSignal | undefined): Promise<void> {
+  async #putAsync(putter: Putter, wait: Wait): Promise<void> {
     try {
       if (putter.step()) return;
-      if (!wait.block) throw new FullError(undefined, { enqueued: putter.done });
+      if (wait.deadline === NO_WAIT) throw new FullError(undefined, { enqueued: putter.done });
       putter.keep();
       const a = this.#store.s.i32;
-      if (!(await waitAsync(a, NOT_FULL, wait.deadline, signal, () => putter.step()))) {
+      if (!(await waitAsync(a, NOT_FULL, wait.deadline, wait.signal, () => putter.step()))) {
         throw new FullError(undefined, { enqueued: putter.done });
       }
     } finally {
@@ -196,9 +186,9 @@ export abstract class BaseQueue<T> {
   #putSync(putter: Putter, wait: Wait): void {
     try {
       if (putter.step()) return;
-      if (!wait.block) throw new FullError(undefined, { enqueued: putter.done });
+      if (wait.deadline === NO_WAIT) throw new FullError(undefined, { enqueued: putter.done });
       putter.keep();
-      if (!waitSync(this.#store.s.i32, NOT_FULL, wait.deadline, () => putter.step())) {
+      if (!waitSync(this.#store.s.i32, NOT_FULL, wait.deadline, wait.signal, () => putter.step())) {
         throw new FullError(undefined, { enqueued: putter.done });
       }
     } finally {
@@ -209,15 +199,17 @@ export abstract class BaseQueue<T> {
   /** Puts an item only if there is room now; throws `FullError` otherwise (Python's `put_nowait`). */
   putNowait(item: T): void {
     const putter = this.#putFast(item);
-    if (putter) this.#putSync(putter, NO_WAIT);
+    if (putter) this.#putSync(putter, TRY_ONCE);
   }
 
   /**
    * Blocking `put` for worker threads: sleeps the thread (`Atomics.wait`) while
-   * the queue is full. On the main thread it blocks the event loop.
+   * the queue is full. On the main thread it blocks the event loop. The signal
+   * is checked before it blocks and at each wake-up (see {@link WaitOptions.signal}).
    */
   putSync(item: T, options?: WaitOptions): void {
-    const wait = toWait('putSync', options);
+    const wait = waitOf('putSync', options);
+    throwIfAborted(wait);
     const putter = this.#putFast(item);
     if (putter) this.#putSync(putter, wait);
   }
@@ -228,13 +220,12 @@ export abstract class BaseQueue<T> {
    * enqueued. Waits for room as `put` does; on `FullError` / `ShutDownError`,
    * `err.enqueued` tells how many went in. On abort the items already in stay in.
    */
-  putMany(items: Iterable<T>, options?: AsyncWaitOptions): Promise<void> {
+  putMany(items: Iterable<T>, options?: WaitOptions): Promise<void> {
     try {
-      const wait = toWait('putMany', options);
-      const signal = checkSignal('putMany', options?.signal);
-      if (signal?.aborted) return Promise.reject(abortReason(signal));
+      const wait = waitOf('putMany', options);
+      if (wait.signal?.aborted) return Promise.reject(abortReason(wait.signal));
       const [bytes, keys] = this.#encodeAll(items);
-      return this.#putAsync(new Putter(this.#store, bytes, keys), wait, signal);
+      return this.#putAsync(new Putter(this.#store, bytes, keys), wait);
     } catch (err) {
       return Promise.reject(err);
     }
@@ -242,7 +233,8 @@ export abstract class BaseQueue<T> {
 
   /** Blocking {@link putMany} for worker threads. */
   putManySync(items: Iterable<T>, options?: WaitOptions): void {
-    const wait = toWait('putManySync', options);
+    const wait = waitOf('putManySync', options);
+    throwIfAborted(wait);
     const [bytes, keys] = this.#encodeAll(items);
     this.#putSync(new Putter(this.#store, bytes, keys), wait);
   }
@@ -307,28 +299,22 @@ export abstract class BaseQueue<T> {
    * `timeout`), `ShutDownError` (shut down and empty, or shut down
    * immediately), or the signal's reason; a cancelled get takes nothing.
    */
-  get(options?: AsyncWaitOptions): Promise<T> {
+  get(options?: WaitOptions): Promise<T> {
     try {
-      const wait = toWait('get', options);
-      const signal = checkSignal('get', options?.signal);
-      if (signal?.aborted) return Promise.reject(abortReason(signal));
+      const wait = waitOf('get', options);
+      if (wait.signal?.aborted) return Promise.reject(abortReason(wait.signal));
       if (this.#take(1)) return Promise.resolve(this.#finish(undefined) as T);
-      if (!wait.block) throw new EmptyError();
-      return this.#getAsync(1, undefined, wait, signal);
+      if (wait.deadline === NO_WAIT) throw new EmptyError();
+      return this.#getAsync(1, undefined, wait);
     } catch (err) {
       return Promise.reject(err);
     }
   }
 
   /** Waits for items; decodes them in the same tick as the take, so concurrent gets never mix up blocks. */
-  async #getAsync(
-    max: number,
-    into: T[] | undefined,
-    wait: Wait,
-    signal: AbortSignal | undefined,
-  ): Promise<T> {
+  async #getAsync(max: number, into: T[] | undefined, wait: Wait): Promise<T> {
     let first: T | undefined;
-    const got = await waitAsync(this.#store.s.i32, NOT_EMPTY, wait.deadline, signal, () => {
+    const got = await waitAsync(this.#store.s.i32, NOT_EMPTY, wait.deadline, wait.signal, () => {
       if (!this.#take(max)) return false;
       first = this.#finish(into);
       return true;
@@ -338,10 +324,11 @@ export abstract class BaseQueue<T> {
   }
 
   #getSync(max: number, into: T[] | undefined, wait: Wait): T {
+    throwIfAborted(wait);
     if (this.#take(max)) return this.#finish(into) as T;
-    if (!wait.block) throw new EmptyError();
+    if (wait.deadline === NO_WAIT) throw new EmptyError();
     let first: T | undefined;
-    const got = waitSync(this.#store.s.i32, NOT_EMPTY, wait.deadline, () => {
+    const got = waitSync(this.#store.s.i32, NOT_EMPTY, wait.deadline, wait.signal, () => {
       if (!this.#take(max)) return false;
       first = this.#finish(into);
       return true;
@@ -352,34 +339,34 @@ export abstract class BaseQueue<T> {
 
   /** Removes and returns an item if one is there now; throws `EmptyError` otherwise (Python's `get_nowait`). */
   getNowait(): T {
-    return this.#getSync(1, undefined, NO_WAIT);
+    return this.#getSync(1, undefined, TRY_ONCE);
   }
 
   /**
    * Blocking `get` for worker threads: sleeps the thread (`Atomics.wait`) while
-   * the queue is empty. On the main thread it blocks the event loop.
+   * the queue is empty. On the main thread it blocks the event loop. The signal
+   * is checked before it blocks and at each wake-up (see {@link WaitOptions.signal}).
    */
   getSync(options?: WaitOptions): T {
-    return this.#getSync(1, undefined, toWait('getSync', options));
+    return this.#getSync(1, undefined, waitOf('getSync', options));
   }
 
   /**
    * Removes and returns up to `max` items in queue order, waiting only for the
    * first: it never waits to fill the batch. Errors as {@link get}.
    */
-  getMany(max: number, options?: AsyncWaitOptions): Promise<T[]> {
+  getMany(max: number, options?: WaitOptions): Promise<T[]> {
     try {
       checkMax('getMany', max);
-      const wait = toWait('getMany', options);
-      const signal = checkSignal('getMany', options?.signal);
-      if (signal?.aborted) return Promise.reject(abortReason(signal));
+      const wait = waitOf('getMany', options);
+      if (wait.signal?.aborted) return Promise.reject(abortReason(wait.signal));
       const out: T[] = [];
       if (this.#take(max)) {
         this.#finish(out);
         return Promise.resolve(out);
       }
-      if (!wait.block) throw new EmptyError();
-      return this.#getAsync(max, out, wait, signal).then(() => out);
+      if (wait.deadline === NO_WAIT) throw new EmptyError();
+      return this.#getAsync(max, out, wait).then(() => out);
     } catch (err) {
       return Promise.reject(err);
     }
@@ -389,7 +376,7 @@ export abstract class BaseQueue<T> {
   getManySync(max: number, options?: WaitOptions): T[] {
     checkMax('getManySync', max);
     const out: T[] = [];
-    this.#getSync(max, out, toWait('getManySync', options));
+    this.#getSync(max, out, waitOf('getManySync', options));
     return out;
   }
 
@@ -402,8 +389,8 @@ export abstract class BaseQueue<T> {
    * blocked getters and joiners wake at once. Affects every thread.
    */
   shutdown(options?: ShutdownOptions): void {
-    const immediate = options?.immediate ?? false;
-    if (typeof immediate !== 'boolean') throw new TypeError('shutdown: immediate must be a boolean');
+    const o = checkOptions('shutdown', options, '{ immediate }');
+    const immediate = checkBoolean('shutdown', 'immediate', o?.immediate, false);
     const store = this.#store;
     store.shutdown(immediate);
     store.wakeAll(H.NOT_EMPTY);
@@ -435,6 +422,19 @@ export abstract class BaseQueue<T> {
 }
 
 const EMPTY_BYTES = new Uint8Array(0);
+
+/** The wait of the `Nowait` calls: one try, no signal. */
+const TRY_ONCE: Wait = { deadline: NO_WAIT, signal: undefined };
+
+/** Checks a batch size: a positive integer. */
+function checkMax(what: string, max: unknown): number {
+  return checkInt(what, 'max', max, 1, 0x7fffffff);
+}
+
+/** A Sync call's first look at its signal, before it touches the queue. */
+function throwIfAborted(wait: Wait): void {
+  if (wait.signal?.aborted) throw abortReason(wait.signal);
+}
 
 /**
  * The error of a get whose taken items did not all decode (a corrupt item, or

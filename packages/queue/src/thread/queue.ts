@@ -1,7 +1,7 @@
 import type { Token } from '@conc/serialize';
-import { abortReason } from '../core/abort.js';
+import { abortReason, checkOptions, checkSignal, deadlineOf } from '@conc/serialize/internal';
 import { TaskDoneError } from '../core/errors.js';
-import { checkSignal, checkTimeout, type JoinOptions } from '../core/options.js';
+import type { JoinOptions } from '../core/options.js';
 import { BaseQueue, queueStore } from './base-queue.js';
 import { H, Kind } from './layout.js';
 import {
@@ -94,22 +94,29 @@ export class Queue<T = unknown> extends BaseQueue<T> {
    */
   join(options?: JoinOptions): Promise<boolean> {
     try {
-      const timeout = checkTimeout('join', options?.timeout);
-      const signal = checkSignal('join', options?.signal);
+      const o = checkOptions('join', options, '{ timeout, signal }');
+      const deadline = deadlineOf('join', o?.timeout);
+      const signal = checkSignal('join', o?.signal);
       if (signal?.aborted) return Promise.reject(abortReason(signal));
       const store = queueStore(this);
       if (store.unfinished() === 0) return Promise.resolve(true);
-      const deadline = performance.now() + timeout;
       return waitAsync(store.s.i32, ALL_DONE, deadline, signal, () => store.unfinished() === 0);
     } catch (err) {
       return Promise.reject(err);
     }
   }
 
-  /** Blocking {@link join} for worker threads; `true` when done, `false` after `timeout`. */
-  joinSync(options?: Pick<JoinOptions, 'timeout'>): boolean {
-    const deadline = performance.now() + checkTimeout('joinSync', options?.timeout);
+  /**
+   * Blocking {@link join} for worker threads; `true` when done, `false` after
+   * `timeout`. The signal is checked before it blocks and at each wake-up (as
+   * for `getSync`).
+   */
+  joinSync(options?: JoinOptions): boolean {
+    const o = checkOptions('joinSync', options, '{ timeout, signal }');
+    const deadline = deadlineOf('joinSync', o?.timeout);
+    const signal = checkSignal('joinSync', o?.signal);
+    if (signal?.aborted) throw abortReason(signal);
     const store = queueStore(this);
-    return waitSync(store.s.i32, ALL_DONE, deadline, () => store.unfinished() === 0);
+    return waitSync(store.s.i32, ALL_DONE, deadline, signal, () => store.unfinished() === 0);
   }
 }
