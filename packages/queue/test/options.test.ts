@@ -103,7 +103,9 @@ describe('wrong options say what was passed', () => {
       [{ ...data, keyed: 'yes' }, 'keyed must be a boolean, got the string "yes"'],
       [{ ...data, keyed: undefined }, 'keyed must be a boolean, got undefined'],
       [{ ...data, codec: 7 }, 'its codec must be a codec name, got 7'],
-      [null, 'expected { buffer, codec, keyed } from share(), got null'],
+      [null, 'expected { buffer, codec, keyed, registry } from share(), got null'],
+      [{ ...data, registry: undefined }, 'expected the owner registry of a share() token'],
+      [{ ...data, registry: new SharedArrayBuffer(64) }, 'not a @conc/lock owner registry'],
       [{ ...data, buffer: new ArrayBuffer(8) }, 'not a conc queue buffer'],
     ] as const) {
       const forged = { ...token, data: bad } as never;

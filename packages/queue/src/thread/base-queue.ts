@@ -412,11 +412,24 @@ export abstract class BaseQueue<T> {
     }
   }
 
-  /** What `share(q)` sends: the shared buffer, the codec's name, and whether priorities need a key function. */
-  [shareSymbol](): { kind: string; data: { buffer: SharedArrayBuffer; codec: string; keyed: boolean } } {
+  /**
+   * What `share(q)` sends: the shared buffer, the codec's name, whether
+   * priorities need a key function, and the registry of live threads that
+   * tells the queue's users whether the holder of its internal lock is alive.
+   */
+  [shareSymbol](): {
+    kind: string;
+    data: { buffer: SharedArrayBuffer; codec: string; keyed: boolean; registry: SharedArrayBuffer };
+  } {
+    const store = this.#store;
     return {
       kind: kindName(this),
-      data: { buffer: this.#store.sab, codec: this.#codec.name, keyed: this.#keyed },
+      data: {
+        buffer: store.sab,
+        codec: this.#codec.name,
+        keyed: this.#keyed,
+        registry: store.registryBuffer,
+      },
     };
   }
 }

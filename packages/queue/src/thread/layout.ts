@@ -31,11 +31,13 @@ export enum H {
   CAPACITY = 3,
   /** Current end of the arena in bytes (the buffer may be longer after an undone grow). */
   END = 4,
+  /** Id of the `@conc/lock` owner registry the lock's holders are tagged in. */
+  REGISTRY = 5,
 
   /**
-   * Internal lock: odd = held; +1 on every acquire and release, +2 when a dead
-   * holder's lock is taken over. The state a section changes shares its cache
-   * line: taking the lock brings that state along.
+   * Internal lock: 0 when free, else the holder's owner tag (see shared.ts).
+   * The state a section changes shares its cache line: taking the lock brings
+   * that state along.
    */
   LOCK = 16,
   LOCK_WAITERS = 17,
@@ -98,7 +100,8 @@ export const LOG_SLOT_WORDS = 16 + 2 * LOG_CAP;
 
 export const ARENA_START = Math.ceil(((LOG_AREA + LOG_SLOTS * LOG_SLOT_WORDS) * 4) / 4096) * 4096;
 export const MAGIC = 0x51434e43; // "CNCQ"
-export const LAYOUT_VERSION = 1;
+/** 2: the lock word holds the holder's owner tag (1: a counter, taken over by time). */
+export const LAYOUT_VERSION = 2;
 
 /** How items are ordered. */
 export enum Kind {

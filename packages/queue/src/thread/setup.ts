@@ -166,10 +166,10 @@ export function attachSetup(
   options: (AttachOptions & { key?: unknown }) | undefined,
 ): QueueSetup {
   const o = checkOptions('attach', options, '{ codec, key }');
-  const d = data as { buffer?: unknown; codec?: unknown; keyed?: unknown } | null;
+  const d = data as { buffer?: unknown; codec?: unknown; keyed?: unknown; registry?: unknown } | null;
   if (typeof d !== 'object' || d === null) {
     throw new TokenError(
-      `attach: malformed queue token: expected { buffer, codec, keyed } from share(), got ${describeValue(d)}`,
+      `attach: malformed queue token: expected { buffer, codec, keyed, registry } from share(), got ${describeValue(d)}`,
     );
   }
   if (typeof d.codec !== 'string') {
@@ -179,7 +179,7 @@ export function attachSetup(
   }
   let store: Store;
   try {
-    store = Store.open(d.buffer, kind);
+    store = Store.open(d.buffer, kind, d.registry);
   } catch (err) {
     throw new TokenError(`attach: ${(err as Error).message}`, { cause: err });
   }

@@ -9,40 +9,39 @@
  * that the next holder replays backwards: the queue is as if the section
  * never started.
  *
- * A dead holder never releases the lock. Waiters park in short slices and
- * count how long the lock word has stayed the same while they were running;
- * after {@link STALE_MS} without progress one of them takes the lock over
- * (a compare-and-swap, so exactly one), rolls the log back, and carries on.
- * Sections last well under a microsecond and never wait, so only a dead (or
- * debugger-paused, or OS-starved) holder sits that long. A holder that was
- * merely stalled finds, at its next write, that the lock word moved on and
- * abandons its section (it was already rolled back) and retries it.
+ * Liveness by identity, never by time: the lock word holds the holder's tag
+ * in `@conc/lock`'s registry of live threads (0 when free). A waiter takes the
+ * lock over only from a holder the registry knows is dead (its thread
+ * terminated or ended), or from a worker of its own that it sees has stopped
+ * (see children.ts): a compare-and-swap, so exactly one waiter does, and it
+ * rolls the dead holder's section back. A holder that is alive but stalled
+ * (GC, a debugger, a starved or stopped process) is waited for however long
+ * it takes, so nobody ever runs over a live holder's section, and a holder
+ * never has to check that it still holds the lock.
  *
  * Memory model: a log entry and the log length are stored before the word
  * itself. A terminated thread stops only at an interrupt check (a call or a
  * loop back-edge), never between those stores, so a holder that dies leaves a
  * log that covers every word it changed (at worst one entry restoring a value
- * it never changed). The lock's compare-and-swap orders all of it for the next
- * holder. The checks that the lock was not taken over read its word plainly
- * (`Atomics.load` costs ~10 ns a call in Node 20): a takeover comes only after
- * STALE_MS without progress, long after any plain read sees it.
+ * it never changed). Its death reaches the registry after its thread stopped,
+ * and the registry's atomics and the lock's compare-and-swap order all of it
+ * for the next holder.
  */
 import { isMainThread, parentPort, threadId } from 'node:worker_threads';
+import type { OwnerRegistry } from '@conc/lock';
+import { childStopped } from './children.js';
 import { H, LOG_AREA, LOG_CAP, LOG_SLOT_WORDS, LOG_SLOTS } from './layout.js';
 
 /** Rounds of {@link pause} between two probes of a held lock. */
 const PAUSE_N = 16;
 /** Spins on the lock word before parking. */
 const LOCK_SPINS = 256;
-/** Length of one parked slice while waiting for the lock, in ms. */
+/** Length of one parked slice while waiting for the lock, in ms: how often a waiter looks at its holder's life. */
 const SLICE_MS = 25;
-/** Lock held without progress for this long (counted while the waiter runs) → its holder is taken for dead. */
-export const STALE_MS = 750;
 
 /** After the first spins, how long a thread keeps spinning on a held lock before it parks, in ms. */
 const LOCK_SPIN_MS = Number(process.env.CONC_QUEUE_LOCK_SPIN_US ?? 20) / 1000;
 
-/** Spins until the lock word leaves `held` (true) or the clock passes `until` (false). */
 /** Kept so the JIT cannot drop {@link pause}'s work. */
 let pauseSink = 0;
 
@@ -57,6 +56,7 @@ function pause(n: number): void {
   pauseSink = x;
 }
 
+/** Spins until the lock word leaves `held` (true) or the clock passes `until` (false). */
 function spinLock(a: Int32Array, held: number, until: number): boolean {
   for (;;) {
     for (let k = 0; k < 64; k++) {
@@ -67,9 +67,6 @@ function spinLock(a: Int32Array, held: number, until: number): boolean {
   }
 }
 
-/** Thrown inside a section whose lock was taken over: the section was rolled back; retry it. */
-export const USURPED: unique symbol = Symbol('conc.queue.usurped');
-
 /** Internal invariant broken: a bug, not a user error. */
 export class QueueCorruptError extends Error {
   override readonly name = 'QueueCorruptError';
@@ -77,18 +74,23 @@ export class QueueCorruptError extends Error {
 
 export class Shared {
   readonly sab: SharedArrayBuffer;
+  /** Who is alive: the registry the queue's holders are tagged in. */
+  readonly registry: OwnerRegistry;
   /** Fixed-length views (length-tracking views of a growable buffer are ~5x slower), refreshed after growth. */
   i32: Int32Array;
   u8: Uint8Array;
   viewEnd = 0;
-  /** Lock word value while this thread holds the lock; 0 otherwise. */
-  held = 0;
+  /** This thread's tag in {@link registry}: the lock word's value while it holds the lock (0 while solo). */
+  private me = 0;
+  /** True while this thread is inside a section. */
+  private holding = false;
+  /** Sections this thread has entered: tells one section from the next (see Store.detach). */
+  section = 0;
   /**
    * No other thread can reach the buffer yet (the queue was made here and not
-   * shared): sections skip the lock's atomics and the takeover checks, which
-   * only guard against other threads. (They still keep their undo log, so a
-   * section that throws is rolled back.) Cleared, for good, when the buffer is
-   * first handed out to be sent to another thread (never inside a section).
+   * shared): sections skip the lock's atomics, which only guard against other
+   * threads. (They still keep their undo log, so a section that throws is
+   * rolled back.) Ends, for good, with {@link share} (never inside a section).
    */
   solo = false;
   /** Undo entries written by the section in progress. */
@@ -100,13 +102,23 @@ export class Shared {
   /** Fault-test hook point, from `CONC_QUEUE_CRASH_AT` (worker threads only). */
   readonly crashAt: string | undefined = isMainThread
     ? undefined
-    : process.env.CONC_QUEUE_CRASH_AT || undefined;
+    : process.env.CONC_QUEUE_CRASH_AT || process.env.CONC_QUEUE_STALL_AT || undefined;
 
-  constructor(sab: SharedArrayBuffer) {
+  constructor(sab: SharedArrayBuffer, registry: OwnerRegistry, solo: boolean) {
     this.sab = sab;
+    this.registry = registry;
     this.i32 = new Int32Array(0);
     this.u8 = new Uint8Array(0);
     this.refresh();
+    this.solo = solo;
+    if (!solo) this.me = registry.me;
+  }
+
+  /** From now on other threads may use the buffer: every section takes the lock, tagged with this thread. */
+  share(): void {
+    if (!this.solo) return;
+    this.me = this.registry.me;
+    this.solo = false;
   }
 
   refresh(): void {
@@ -120,15 +132,12 @@ export class Shared {
    * Writes a header or block word inside a section, logging its old value
    * first. A plain store publishes the log length: a terminated thread stops
    * only at interrupt checks (calls, loop back-edges), never between two of
-   * these stores, and a stalled one's stores are visible long before anyone
-   * takes its lock over.
+   * these stores.
    */
   w(i: number, v: number): void {
     const a = this.i32;
     const old = a[i]!;
     if (old === v) return;
-    // A plain read: Atomics.load costs ~10 ns here, and a takeover is news long before it (STALE_MS).
-    if (!this.solo && a[H.LOCK] !== this.held) throw USURPED;
     const n = this.logN;
     if (n >= LOG_CAP) throw new QueueCorruptError('queue: a critical section overflowed its undo log');
     const e = this.logBase + 2 * n;
@@ -143,28 +152,20 @@ export class Shared {
     return LOG_CAP - this.logN;
   }
 
-  /** Throws {@link USURPED} unless this thread still holds the lock (before unlogged writes, e.g. payload copies). */
-  check(): void {
-    if (this.solo) return;
-    if (this.i32[H.LOCK] !== this.held) throw USURPED;
-  }
-
+  /** Enters a section: takes the lock (waiting for a live holder, taking over from a dead one). */
   acquire(): void {
+    this.section++;
+    this.logN = 0;
+    this.holding = true;
     const a = this.i32;
     if (this.solo) {
-      // Still odd while held and bumped per section (sections tell themselves apart by it).
-      this.held = a[H.LOCK]! + 1;
-      a[H.LOCK] = this.held;
-      this.logN = 0;
       if (a[H.END]! > this.viewEnd) this.refresh();
       return;
     }
+    const me = this.me;
     for (let spin = 0; spin < LOCK_SPINS; spin++) {
       // A plain read is only a guess at the value; the compare-and-swap decides.
-      const v = a[H.LOCK]!;
-      if ((v & 1) === 0 && Atomics.compareExchange(a, H.LOCK, v, v + 1) === v) {
-        this.held = v + 1;
-        this.logN = 0;
+      if (a[H.LOCK] === 0 && Atomics.compareExchange(a, H.LOCK, 0, me) === 0) {
         a[H.LOG_SLOT] = this.slot;
         if (a[H.END]! > this.viewEnd) this.refresh();
         return;
@@ -176,45 +177,44 @@ export class Shared {
 
   private acquireSlow(): void {
     const a = this.i32;
-    let observed = -1;
-    let stale = 0;
-    let last = 0;
+    const me = this.me;
+    let probe = false;
     for (;;) {
-      const v = Atomics.load(a, H.LOCK);
-      if ((v & 1) === 0) {
-        if (Atomics.compareExchange(a, H.LOCK, v, v + 1) === v) {
-          this.held = v + 1;
+      const holder = Atomics.load(a, H.LOCK);
+      if (holder === 0) {
+        if (Atomics.compareExchange(a, H.LOCK, 0, me) === 0) break;
+        continue;
+      }
+      if (this.dead(holder, probe)) {
+        if (Atomics.compareExchange(a, H.LOCK, holder, me) === holder) {
+          if (a[H.END]! > this.viewEnd) this.refresh();
+          this.recover();
           break;
         }
         continue;
       }
-      const now = performance.now();
-      if (v !== observed) {
-        observed = v;
-        stale = 0;
-      } else {
-        // A slice that overran (the whole process was stopped, or this thread starved) counts once.
-        stale += Math.min(now - last, 2 * SLICE_MS);
-        if (stale >= STALE_MS && Atomics.compareExchange(a, H.LOCK, v, v + 2) === v) {
-          this.held = (v + 2) | 0; // as the Int32 word holds it (0x7fffffff + 2 wraps)
-          if (a[H.END]! > this.viewEnd) this.refresh();
-          this.recover();
-          this.logN = 0;
-          a[H.LOG_SLOT] = this.slot;
-          return;
-        }
-      }
-      last = now;
       // Sections never wait, so a holder that runs frees the lock within a microsecond or so:
       // spin a little longer before paying for a sleep (and the holder for a wake-up call).
-      if (spinLock(a, v, now + LOCK_SPIN_MS)) continue;
+      if (spinLock(a, holder, performance.now() + LOCK_SPIN_MS)) continue;
       Atomics.add(a, H.LOCK_WAITERS, 1);
-      Atomics.wait(a, H.LOCK, v, SLICE_MS);
+      probe = Atomics.wait(a, H.LOCK, holder, SLICE_MS) === 'timed-out';
       Atomics.sub(a, H.LOCK_WAITERS, 1);
     }
-    this.logN = 0;
     a[H.LOG_SLOT] = this.slot;
     if (a[H.END]! > this.viewEnd) this.refresh();
+  }
+
+  /**
+   * True when the lock's holder is known dead: by the registry (one atomic
+   * load), or, after a slice that timed out, as a worker of this thread that
+   * has stopped (this thread may be the only one that can tell: see children.ts).
+   * Never because of how long it has held the lock.
+   */
+  private dead(holder: number, probe: boolean): boolean {
+    if (holder === this.me) return true; // a section of this thread's that ended without releasing
+    const registry = this.registry;
+    if (!registry.isAlive(holder)) return true;
+    return probe && childStopped(registry.threadIdOf(holder));
   }
 
   /**
@@ -243,73 +243,57 @@ export class Shared {
   /** Commits the section and releases the lock. */
   commit(): void {
     const a = this.i32;
-    const h = this.held;
-    if (this.solo) {
-      if (this.logN !== 0) {
-        a[this.logLen] = 0;
-        this.logN = 0;
-      }
-      a[H.LOCK] = h + 1;
-      this.held = 0;
-      return;
-    }
-    if (a[H.LOCK] !== h) throw USURPED;
     if (this.logN !== 0) {
       a[this.logLen] = 0;
       this.logN = 0;
     }
-    this.held = 0;
-    if (Atomics.compareExchange(a, H.LOCK, h, h + 1) !== h) throw USURPED;
+    this.holding = false;
+    if (this.solo) return;
+    Atomics.store(a, H.LOCK, 0);
     if (Atomics.load(a, H.LOCK_WAITERS) > 0) Atomics.notify(a, H.LOCK, 1);
   }
 
-  /**
-   * Runs `fn` as one critical section: retried if the lock was taken over
-   * mid-way, rolled back and rethrown if it throws. (The hot paths inline this
-   * pattern rather than pay for a closure.)
-   */
+  /** Ends a section that threw: rolls it back and releases the lock (the caller rethrows). */
+  rollback(): void {
+    if (!this.holding) return;
+    this.undo(this.logLen);
+    this.commit();
+  }
+
+  /** Runs `fn` as one critical section, rolled back if it throws. (The hot paths inline this.) */
   run<R>(fn: (a: Int32Array) => R): R {
-    for (;;) {
-      this.acquire();
-      try {
-        const r = fn(this.i32);
-        this.commit();
-        return r;
-      } catch (err) {
-        if (!this.fail(err)) throw err;
-      }
-    }
-  }
-
-  /**
-   * Ends a section that threw: after a takeover there is nothing to undo (the
-   * new holder did it) and the caller retries; after any other error the
-   * section is rolled back, the lock released, and the error rethrown.
-   * @returns true when the caller should retry the section.
-   */
-  fail(err: unknown): boolean {
-    if (err === USURPED) {
-      this.held = 0;
-      this.logN = 0;
-      return true;
-    }
-    if (this.held !== 0 && Atomics.load(this.i32, H.LOCK) === this.held) {
-      this.undo(this.logLen);
+    this.acquire();
+    try {
+      const r = fn(this.i32);
       this.commit();
+      return r;
+    } catch (err) {
+      this.rollback();
+      throw err;
     }
-    this.held = 0;
-    return false;
   }
 
   /**
-   * Fault-test hook (`CONC_QUEUE_CRASH_AT=<point>` in a worker's env): tells the
+   * Fault-test hook. `CONC_QUEUE_CRASH_AT=<point>` in a worker's env: tells the
    * parent where it stopped, then parks for good, so the test can terminate the
-   * worker at exactly that point.
+   * worker at exactly that point. `CONC_QUEUE_STALL_AT=<point>` (with
+   * `CONC_QUEUE_STALL_MS`): tells the parent, stalls there once, alive, then goes on.
    */
   maybeCrash(point: string): void {
     if (this.crashAt !== point) return;
+    if (process.env.CONC_QUEUE_STALL_AT === point) {
+      if (stalled) return;
+      stalled = true;
+      parentPort?.postMessage({ stalled: point });
+      const ms = Number(process.env.CONC_QUEUE_STALL_MS ?? 2000);
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+      return;
+    }
     parentPort?.postMessage({ crashPoint: point });
     const hang = new Int32Array(new SharedArrayBuffer(4));
     for (;;) Atomics.wait(hang, 0, 0);
   }
 }
+
+/** The stall of `CONC_QUEUE_STALL_AT` happens once per thread. */
+let stalled = false;

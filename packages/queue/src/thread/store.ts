@@ -9,6 +9,8 @@
  * section there is) and free only those they cannot use; a thread that has
  * handed back RELEASED_KEPT bytes makes its takes free the rest.
  */
+
+import { OwnerRegistry } from '@conc/lock';
 import { alloc, blockSize, free, initArena } from './arena.js';
 import {
   ARENA_START,
@@ -70,13 +72,13 @@ export class Store {
   status = 0;
   /** Bytes of blocks this thread released since its takes last freed some (a bound on what waits for reuse). */
   private releasedSinceDrain = 0;
-  /** Lock word of the section that last logged a write to DRAIN (see {@link detach}). */
+  /** The section (Shared.section) that last logged a write to DRAIN (see {@link detach}). */
   private drainSection = 0;
   /** An allocation of the section in progress could not reuse a released block as it was. */
   private allocated = false;
 
-  private constructor(sab: SharedArrayBuffer) {
-    this.s = new Shared(sab);
+  private constructor(sab: SharedArrayBuffer, registry: OwnerRegistry, solo: boolean) {
+    this.s = new Shared(sab, registry, solo);
     const a = this.s.i32;
     this.kind = (a[H.KIND]! & 0xff) as Kind;
     this.maxsize = a[H.MAXSIZE]!;
@@ -96,14 +98,17 @@ export class Store {
     a[H.KIND] = (LAYOUT_VERSION << 8) | init.kind;
     a[H.MAXSIZE] = init.maxsize;
     a[H.CAPACITY] = capacity;
+    const registry = OwnerRegistry.home();
+    a[H.REGISTRY] = registry.id;
     initArena(a, ARENA_START, initial);
-    const store = new Store(sab);
-    store.s.solo = true; // until the queue is shared
-    return store;
+    return new Store(sab, registry, true); // solo until the queue is shared
   }
 
-  /** Opens a buffer made by {@link Store.create} (in any thread); refuses anything else. */
-  static open(sab: unknown, kind: Kind): Store {
+  /**
+   * Opens a buffer made by {@link Store.create} (in any thread), with the
+   * registry its holders are tagged in; refuses anything else.
+   */
+  static open(sab: unknown, kind: Kind, registryBuffer: unknown): Store {
     if (!(sab instanceof SharedArrayBuffer) || !sab.growable || sab.byteLength < ARENA_START) {
       throw new TypeError(
         'not a conc queue buffer (expected the growable SharedArrayBuffer of a share() token)',
@@ -117,12 +122,24 @@ export class Store {
       );
     }
     if ((a[H.KIND]! & 0xff) !== kind) throw new TypeError('the buffer holds a different kind of queue');
-    return new Store(sab);
+    if (!(registryBuffer instanceof SharedArrayBuffer)) {
+      throw new TypeError('not a conc queue token (expected the owner registry of a share() token)');
+    }
+    const registry = OwnerRegistry.of(registryBuffer);
+    if (registry.id !== a[H.REGISTRY]) {
+      throw new TypeError("the token's owner registry is not the one the queue's holders are tagged in");
+    }
+    return new Store(sab, registry, false);
+  }
+
+  /** The owner registry's memory, for share tokens. */
+  get registryBuffer(): SharedArrayBuffer {
+    return this.s.registry.buffer;
   }
 
   /** The buffer, to send to another thread: from now on every section takes the lock and keeps its undo log. */
   get sab(): SharedArrayBuffer {
-    this.s.solo = false;
+    this.s.share();
     return this.s.sab;
   }
 
@@ -156,49 +173,48 @@ export class Store {
       this.status = FULL;
       return from;
     }
-    for (;;) {
-      s.acquire();
-      this.allocated = false;
-      try {
-        const a = s.i32;
-        let i = from;
-        let status = 0;
-        let added = 0;
-        if (a[H.STATE] !== 0) status = SHUT_DOWN;
-        else {
-          const count = a[H.COUNT]!;
-          for (; i < to; i++) {
-            if (this.maxsize > 0 && count + added >= this.maxsize) {
-              status = FULL;
-              break;
-            }
-            if (s.logRoom() < this.linkCost + 16) {
-              status = AGAIN;
-              break;
-            }
-            const bytes = items[i]!;
-            const key = keys?.[i];
-            const b = this.allocItem(bytes.length, key ? key.length : 0);
-            if (b < 0) {
-              status = b;
-              break;
-            }
-            s.check();
-            this.fill(b, bytes, key);
-            if (s.crashAt !== undefined) s.maybeCrash('put.section');
-            this.link(b);
-            added++;
+    s.acquire();
+    this.allocated = false;
+    try {
+      const a = s.i32;
+      let i = from;
+      let status = 0;
+      let added = 0;
+      if (a[H.STATE] !== 0) status = SHUT_DOWN;
+      else {
+        const count = a[H.COUNT]!;
+        for (; i < to; i++) {
+          if (this.maxsize > 0 && count + added >= this.maxsize) {
+            status = FULL;
+            break;
           }
-          if (added > 0) this.counted(added);
-          // Released blocks an allocation could not reuse are freed a few at a time.
-          if (this.allocated) this.drain(DRAIN_SOME);
+          if (s.logRoom() < this.linkCost + 16) {
+            status = AGAIN;
+            break;
+          }
+          const bytes = items[i]!;
+          const key = keys?.[i];
+          const b = this.allocItem(bytes.length, key ? key.length : 0);
+          if (b < 0) {
+            status = b;
+            break;
+          }
+          if (s.crashAt !== undefined) s.maybeCrash('put.fill');
+          this.fill(b, bytes, key);
+          if (s.crashAt !== undefined) s.maybeCrash('put.section');
+          this.link(b);
+          added++;
         }
-        s.commit();
-        this.status = status;
-        return i;
-      } catch (err) {
-        if (!s.fail(err)) throw err;
+        if (added > 0) this.counted(added);
+        // Released blocks an allocation could not reuse are freed a few at a time.
+        if (this.allocated) this.drain(DRAIN_SOME);
       }
+      s.commit();
+      this.status = status;
+      return i;
+    } catch (err) {
+      s.rollback();
+      throw err;
     }
   }
 
@@ -213,35 +229,34 @@ export class Store {
       this.status = FULL;
       return false;
     }
-    for (;;) {
-      s.acquire();
-      this.allocated = false;
-      try {
-        const a = s.i32;
-        let status = 0;
-        if (a[H.STATE] !== 0) status = SHUT_DOWN;
-        else if (this.maxsize > 0 && a[H.COUNT]! >= this.maxsize) status = FULL;
+    s.acquire();
+    this.allocated = false;
+    try {
+      const a = s.i32;
+      let status = 0;
+      if (a[H.STATE] !== 0) status = SHUT_DOWN;
+      else if (this.maxsize > 0 && a[H.COUNT]! >= this.maxsize) status = FULL;
+      else {
+        const b = this.allocItem(len, 0);
+        if (b < 0) status = b;
         else {
-          const b = this.allocItem(len, 0);
-          if (b < 0) status = b;
-          else {
-            s.check();
-            const u8 = s.u8;
-            const at = b + this.header;
-            if (len <= 128) for (let k = 0; k < len; k++) u8[at + k] = src[start + k]!;
-            else u8.set(src.subarray(start, start + len), at);
-            if (s.crashAt !== undefined) s.maybeCrash('put.section');
-            this.link(b);
-            this.counted(1);
-            if (this.allocated) this.drain(DRAIN_SOME);
-          }
+          if (s.crashAt !== undefined) s.maybeCrash('put.fill');
+          const u8 = s.u8;
+          const at = b + this.header;
+          if (len <= 128) for (let k = 0; k < len; k++) u8[at + k] = src[start + k]!;
+          else u8.set(src.subarray(start, start + len), at);
+          if (s.crashAt !== undefined) s.maybeCrash('put.section');
+          this.link(b);
+          this.counted(1);
+          if (this.allocated) this.drain(DRAIN_SOME);
         }
-        s.commit();
-        this.status = status;
-        return status === 0;
-      } catch (err) {
-        if (!s.fail(err)) throw err;
       }
+      s.commit();
+      this.status = status;
+      return status === 0;
+    } catch (err) {
+      s.rollback();
+      throw err;
     }
   }
 
@@ -255,7 +270,7 @@ export class Store {
     if (this.maxsize === 0) return false;
     const a = this.s.i32;
     if (this.s.solo) return a[H.COUNT]! >= this.maxsize && a[H.STATE] === 0;
-    return (a[H.LOCK]! & 1) === 0 && Atomics.load(a, H.COUNT) >= this.maxsize && a[H.STATE] === 0;
+    return a[H.LOCK] === 0 && Atomics.load(a, H.COUNT) >= this.maxsize && a[H.STATE] === 0;
   }
 
   /** Reserves an unlinked block for a large item (filled outside the lock); returns it or FULL/SHUT_DOWN/AGAIN. */
@@ -390,46 +405,45 @@ export class Store {
       if (a0[H.COUNT] === 0 && a0[H.STATE] === 0) return EMPTY;
     } else if (
       // Only the count's read must be ordered (after a waiter counted itself); the others may be plain.
-      (a0[H.LOCK]! & 1) === 0 &&
+      a0[H.LOCK] === 0 &&
       Atomics.load(a0, H.COUNT) === 0 &&
       a0[H.STATE] === 0
     ) {
       return EMPTY;
     }
-    for (;;) {
-      s.acquire();
-      try {
-        const a = s.i32;
-        const state = a[H.STATE]!;
-        let n = 0;
-        let r: number;
-        if (state === 2) r = SHUT_DOWN;
-        else if (a[H.COUNT] === 0) r = state === 0 ? EMPTY : SHUT_DOWN;
-        else {
-          const cost = this.kind === Kind.PRIORITY ? LOG_HEAP : 4;
-          while (n < max && s.logRoom() > cost + 8) {
-            const b = this.order.pop(s);
-            if (b === 0) break;
-            taken[n++] = b;
-          }
-          const left = a[H.COUNT]! - n;
-          s.w(H.COUNT, left);
-          if (s.crashAt !== undefined) s.maybeCrash('get.section');
-          // Puts reuse released blocks as they are (and free the ones they cannot use). Once this
-          // thread has released RELEASED_KEPT bytes, its takes free more than they release until the
-          // chain is gone; in between they leave the blocks alone for puts to reuse.
-          if (this.releasedSinceDrain >= RELEASED_KEPT) {
-            this.drain(2 * DRAIN_SOME + n);
-            if (a[H.DRAIN] === 0) this.releasedSinceDrain = 0;
-          }
-          r = n;
+    s.acquire();
+    try {
+      const a = s.i32;
+      const state = a[H.STATE]!;
+      let n = 0;
+      let r: number;
+      if (state === 2) r = SHUT_DOWN;
+      else if (a[H.COUNT] === 0) r = state === 0 ? EMPTY : SHUT_DOWN;
+      else {
+        const cost = this.kind === Kind.PRIORITY ? LOG_HEAP : 4;
+        while (n < max && s.logRoom() > cost + 8) {
+          const b = this.order.pop(s);
+          if (b === 0) break;
+          taken[n++] = b;
         }
-        s.commit();
-        this.takenCount = n;
-        return r;
-      } catch (err) {
-        if (!s.fail(err)) throw err;
+        const left = a[H.COUNT]! - n;
+        s.w(H.COUNT, left);
+        if (s.crashAt !== undefined) s.maybeCrash('get.section');
+        // Puts reuse released blocks as they are (and free the ones they cannot use). Once this
+        // thread has released RELEASED_KEPT bytes, its takes free more than they release until the
+        // chain is gone; in between they leave the blocks alone for puts to reuse.
+        if (this.releasedSinceDrain >= RELEASED_KEPT) {
+          this.drain(2 * DRAIN_SOME + n);
+          if (a[H.DRAIN] === 0) this.releasedSinceDrain = 0;
+        }
+        r = n;
       }
+      s.commit();
+      this.takenCount = n;
+      return r;
+    } catch (err) {
+      s.rollback();
+      throw err;
     }
   }
 
@@ -504,8 +518,7 @@ export class Store {
   private detach(): number {
     const s = this.s;
     const a = s.i32;
-    if (this.drainSection === s.held || a[H.RELEASED] === 0) return 0;
-    s.check();
+    if (this.drainSection === s.section || a[H.RELEASED] === 0) return 0;
     let d: number;
     if (s.solo) {
       d = a[H.RELEASED]!;
@@ -517,7 +530,7 @@ export class Store {
 
   /** A logged write to DRAIN (and a note that this section made one). */
   private setDrain(d: number): void {
-    this.drainSection = this.s.held;
+    this.drainSection = this.s.section;
     this.s.w(H.DRAIN, d);
   }
 
