@@ -8,11 +8,11 @@ import { type Codec, DeserializationError, shareSymbol } from '@conc/serialize';
 import { abortReason, checkBoolean, checkInt, checkOptions, NO_WAIT } from '@conc/serialize/internal';
 import { EmptyError, FullError, ItemTooLargeError, isShutDownError, ShutDownError } from '../core/errors.js';
 import { type ShutdownOptions, type Wait, type WaitOptions, waitOf } from '../core/options.js';
-import { H } from './layout.js';
-import { Putter } from './putter.js';
+import { Header } from '../engine/layout.js';
+import { Putter } from '../engine/putter.js';
+import { INLINE_MAX, SHUT_DOWN, type Store } from '../engine/store.js';
+import { NOT_EMPTY, NOT_FULL, waitAsync, waitSync } from '../engine/wait.js';
 import { kindName, type QueueSetup } from './setup.js';
-import { INLINE_MAX, SHUT_DOWN, type Store } from './store.js';
-import { NOT_EMPTY, NOT_FULL, waitAsync, waitSync } from './wait.js';
 
 const RESOLVED: Promise<void> = Promise.resolve();
 /** Largest private copy-out buffer kept per queue handle (larger items get a buffer of their own). */
@@ -115,7 +115,7 @@ export abstract class BaseQueue<T> {
         const put = store.putRange(r.bytes, r.start, len);
         if (put) {
           r.bytes = EMPTY_BYTES;
-          store.wake(H.NOT_EMPTY, H.GET_WAITERS, 1);
+          store.wake(Header.NOT_EMPTY, Header.GET_WAITERS, 1);
           return undefined;
         }
         if (store.status === SHUT_DOWN) throw new ShutDownError();
@@ -162,7 +162,7 @@ export abstract class BaseQueue<T> {
     this.#one[0] = EMPTY_BYTES;
     this.#oneKey[0] = undefined;
     if (put === 1) {
-      store.wake(H.NOT_EMPTY, H.GET_WAITERS, 1);
+      store.wake(Header.NOT_EMPTY, Header.GET_WAITERS, 1);
       return true;
     }
     if (store.status === SHUT_DOWN) throw new ShutDownError();
@@ -278,7 +278,7 @@ export abstract class BaseQueue<T> {
       }
     } finally {
       store.release(taken, n);
-      store.wake(H.NOT_FULL, H.PUT_WAITERS, n);
+      store.wake(Header.NOT_FULL, Header.PUT_WAITERS, n);
     }
     // A single get takes one item: if it failed, nothing decoded.
     if (failed > 0) throw undecodable(failure, n, failed, into ? [...into] : []);
@@ -393,9 +393,9 @@ export abstract class BaseQueue<T> {
     const immediate = checkBoolean('shutdown', 'immediate', o?.immediate, false);
     const store = this.#store;
     store.shutdown(immediate);
-    store.wakeAll(H.NOT_EMPTY);
-    store.wakeAll(H.NOT_FULL);
-    store.wakeAll(H.ALL_DONE);
+    store.wakeAll(Header.NOT_EMPTY);
+    store.wakeAll(Header.NOT_FULL);
+    store.wakeAll(Header.ALL_DONE);
   }
 
   /** `for await (const item of q)`: gets items until the queue is shut down and empty. */

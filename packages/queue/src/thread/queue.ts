@@ -2,8 +2,10 @@ import type { Token } from '@conc/serialize';
 import { abortReason, checkOptions, checkSignal, deadlineOf } from '@conc/serialize/internal';
 import { TaskDoneError } from '../core/errors.js';
 import type { JoinOptions } from '../core/options.js';
+import { Header, Kind } from '../engine/layout.js';
+import { TASK_DONE_TOO_OFTEN } from '../engine/store.js';
+import { ALL_DONE, waitAsync, waitSync } from '../engine/wait.js';
 import { BaseQueue, queueStore } from './base-queue.js';
-import { H, Kind } from './layout.js';
 import {
   type AttachOptions,
   attachSetup,
@@ -14,8 +16,6 @@ import {
   setup,
   tokenData,
 } from './setup.js';
-import { TASK_DONE_TOO_OFTEN } from './store.js';
-import { ALL_DONE, waitAsync, waitSync } from './wait.js';
 
 /** Options of {@link Queue}, {@link LifoQueue} and {@link PriorityQueue}. */
 export interface QueueOptions extends BaseQueueOptions {
@@ -84,7 +84,7 @@ export class Queue<T = unknown> extends BaseQueue<T> {
     const store = queueStore(this);
     const left = store.taskDone(1);
     if (left === TASK_DONE_TOO_OFTEN) throw new TaskDoneError();
-    if (left === 0) store.wake(H.ALL_DONE, H.JOIN_WAITERS, Number.POSITIVE_INFINITY);
+    if (left === 0) store.wake(Header.ALL_DONE, Header.JOIN_WAITERS, Number.POSITIVE_INFINITY);
   }
 
   /**

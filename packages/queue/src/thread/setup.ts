@@ -13,8 +13,8 @@ import {
 } from '@conc/serialize';
 import { checkFunction, checkInt, checkOptions, checkToken, describeValue } from '@conc/serialize/internal';
 import { defaultPriority, encodePriority } from '../core/priority-key.js';
-import { ARENA_START, Kind, MAX_CAPACITY, MAX_KEY_BYTES } from './layout.js';
-import { Store } from './store.js';
+import { ARENA_START, Kind, MAX_CAPACITY, MAX_KEY_BYTES } from '../engine/layout.js';
+import { Store } from '../engine/store.js';
 
 /** Options every thread-tier queue takes. */
 export interface BaseQueueOptions {

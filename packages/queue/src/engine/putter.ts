@@ -4,7 +4,7 @@
  * reserved, filled outside the lock, then linked.
  */
 import { ShutDownError } from '../core/errors.js';
-import { H } from './layout.js';
+import { Header } from './layout.js';
 import { AGAIN, FULL, INLINE_MAX, SHUT_DOWN, type Store } from './store.js';
 
 export class Putter {
@@ -55,7 +55,7 @@ export class Putter {
         this.reserved = 0;
         if (r === SHUT_DOWN) throw this.shutDown();
         this.done = i + 1;
-        store.wake(H.NOT_EMPTY, H.GET_WAITERS, 1);
+        store.wake(Header.NOT_EMPTY, Header.GET_WAITERS, 1);
         continue;
       }
       let j = i + 1;
@@ -63,7 +63,7 @@ export class Putter {
       const next = store.put(items, keys, i, j);
       if (next > i) {
         this.done = next;
-        store.wake(H.NOT_EMPTY, H.GET_WAITERS, next - i);
+        store.wake(Header.NOT_EMPTY, Header.GET_WAITERS, next - i);
       }
       if (next < j) {
         if (store.status === SHUT_DOWN) throw this.shutDown();

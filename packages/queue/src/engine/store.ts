@@ -14,8 +14,8 @@ import { OwnerRegistry } from '@conc/lock';
 import { alloc, blockSize, free, initArena } from './arena.js';
 import {
   ARENA_START,
-  H,
-  I,
+  Header,
+  ItemWord,
   Kind,
   LAYOUT_VERSION,
   LOG_ALLOC,
@@ -27,8 +27,8 @@ import {
   PLAIN_HEADER,
   PRIORITY_HEADER,
 } from './layout.js';
+import { QueueMemory } from './memory.js';
 import { fifo, heap, lifo, type Order } from './order.js';
-import { Shared } from './shared.js';
 
 /** Outcomes of an operation other than success (success returns a count or offset ≥ 0). */
 export const FULL = -1;
@@ -55,7 +55,7 @@ export interface StoreInit {
 }
 
 export class Store {
-  readonly s: Shared;
+  readonly s: QueueMemory;
   readonly kind: Kind;
   readonly maxsize: number;
   /** Bytes of bookkeeping before an item's key and payload. */
@@ -72,18 +72,18 @@ export class Store {
   status = 0;
   /** Bytes of blocks this thread released since its takes last freed some (a bound on what waits for reuse). */
   private releasedSinceDrain = 0;
-  /** The section (Shared.section) that last logged a write to DRAIN (see {@link detach}). */
+  /** The section (QueueMemory.section) that last logged a write to DRAIN (see {@link detach}). */
   private drainSection = 0;
   /** An allocation of the section in progress could not reuse a released block as it was. */
   private allocated = false;
 
   private constructor(sab: SharedArrayBuffer, registry: OwnerRegistry, solo: boolean) {
-    this.s = new Shared(sab, registry, solo);
+    this.s = new QueueMemory(sab, registry, solo);
     const a = this.s.i32;
-    this.kind = (a[H.KIND]! & 0xff) as Kind;
-    this.maxsize = a[H.MAXSIZE]!;
+    this.kind = (a[Header.KIND]! & 0xff) as Kind;
+    this.maxsize = a[Header.MAXSIZE]!;
     this.header = this.kind === Kind.PRIORITY ? PRIORITY_HEADER : PLAIN_HEADER;
-    this.maxItem = a[H.CAPACITY]! - ARENA_START - this.header;
+    this.maxItem = a[Header.CAPACITY]! - ARENA_START - this.header;
     this.order = this.kind === Kind.PRIORITY ? heap : this.kind === Kind.LIFO ? lifo : fifo;
     this.tasks = this.kind !== Kind.SIMPLE;
     this.linkCost = LOG_ALLOC + (this.kind === Kind.PRIORITY ? LOG_HEAP : LOG_LINK_PLAIN) + 8;
@@ -94,12 +94,12 @@ export class Store {
     const initial = Math.min(capacity, Math.max(ARENA_START + 4096, init.initial)) & ~7;
     const sab = new SharedArrayBuffer(initial, { maxByteLength: capacity });
     const a = new Int32Array(sab);
-    a[H.MAGIC] = MAGIC;
-    a[H.KIND] = (LAYOUT_VERSION << 8) | init.kind;
-    a[H.MAXSIZE] = init.maxsize;
-    a[H.CAPACITY] = capacity;
+    a[Header.MAGIC] = MAGIC;
+    a[Header.KIND] = (LAYOUT_VERSION << 8) | init.kind;
+    a[Header.MAXSIZE] = init.maxsize;
+    a[Header.CAPACITY] = capacity;
     const registry = OwnerRegistry.home();
-    a[H.REGISTRY] = registry.id;
+    a[Header.REGISTRY] = registry.id;
     initArena(a, ARENA_START, initial);
     return new Store(sab, registry, true); // solo until the queue is shared
   }
@@ -115,18 +115,18 @@ export class Store {
       );
     }
     const a = new Int32Array(sab, 0, 8);
-    if (a[H.MAGIC] !== MAGIC) throw new TypeError('not a conc queue buffer (bad magic word)');
-    if (a[H.KIND]! >> 8 !== LAYOUT_VERSION) {
+    if (a[Header.MAGIC] !== MAGIC) throw new TypeError('not a conc queue buffer (bad magic word)');
+    if (a[Header.KIND]! >> 8 !== LAYOUT_VERSION) {
       throw new TypeError(
-        `conc queue buffer of layout version ${a[H.KIND]! >> 8}; this copy reads ${LAYOUT_VERSION}`,
+        `conc queue buffer of layout version ${a[Header.KIND]! >> 8}; this copy reads ${LAYOUT_VERSION}`,
       );
     }
-    if ((a[H.KIND]! & 0xff) !== kind) throw new TypeError('the buffer holds a different kind of queue');
+    if ((a[Header.KIND]! & 0xff) !== kind) throw new TypeError('the buffer holds a different kind of queue');
     if (!(registryBuffer instanceof SharedArrayBuffer)) {
       throw new TypeError('not a conc queue token (expected the owner registry of a share() token)');
     }
     const registry = OwnerRegistry.of(registryBuffer);
-    if (registry.id !== a[H.REGISTRY]) {
+    if (registry.id !== a[Header.REGISTRY]) {
       throw new TypeError("the token's owner registry is not the one the queue's holders are tagged in");
     }
     return new Store(sab, registry, false);
@@ -144,15 +144,15 @@ export class Store {
   }
 
   count(): number {
-    return Atomics.load(this.s.i32, H.COUNT);
+    return Atomics.load(this.s.i32, Header.COUNT);
   }
 
   usedBytes(): number {
-    return Atomics.load(this.s.i32, H.USED);
+    return Atomics.load(this.s.i32, Header.USED);
   }
 
   state(): number {
-    return Atomics.load(this.s.i32, H.STATE);
+    return Atomics.load(this.s.i32, Header.STATE);
   }
 
   // ---- put ------------------------------------------------------------------
@@ -180,9 +180,9 @@ export class Store {
       let i = from;
       let status = 0;
       let added = 0;
-      if (a[H.STATE] !== 0) status = SHUT_DOWN;
+      if (a[Header.STATE] !== 0) status = SHUT_DOWN;
       else {
-        const count = a[H.COUNT]!;
+        const count = a[Header.COUNT]!;
         for (; i < to; i++) {
           if (this.maxsize > 0 && count + added >= this.maxsize) {
             status = FULL;
@@ -234,8 +234,8 @@ export class Store {
     try {
       const a = s.i32;
       let status = 0;
-      if (a[H.STATE] !== 0) status = SHUT_DOWN;
-      else if (this.maxsize > 0 && a[H.COUNT]! >= this.maxsize) status = FULL;
+      if (a[Header.STATE] !== 0) status = SHUT_DOWN;
+      else if (this.maxsize > 0 && a[Header.COUNT]! >= this.maxsize) status = FULL;
       else {
         const b = this.allocItem(len, 0);
         if (b < 0) status = b;
@@ -269,15 +269,15 @@ export class Store {
   private fullNow(): boolean {
     if (this.maxsize === 0) return false;
     const a = this.s.i32;
-    if (this.s.solo) return a[H.COUNT]! >= this.maxsize && a[H.STATE] === 0;
-    return a[H.LOCK] === 0 && Atomics.load(a, H.COUNT) >= this.maxsize && a[H.STATE] === 0;
+    if (this.s.solo) return a[Header.COUNT]! >= this.maxsize && a[Header.STATE] === 0;
+    return a[Header.LOCK] === 0 && Atomics.load(a, Header.COUNT) >= this.maxsize && a[Header.STATE] === 0;
   }
 
   /** Reserves an unlinked block for a large item (filled outside the lock); returns it or FULL/SHUT_DOWN/AGAIN. */
   reserve(len: number, keyLen: number): number {
     return this.s.run((a) => {
-      if (a[H.STATE] !== 0) return SHUT_DOWN;
-      if (this.maxsize > 0 && a[H.COUNT]! >= this.maxsize) return FULL;
+      if (a[Header.STATE] !== 0) return SHUT_DOWN;
+      if (this.maxsize > 0 && a[Header.COUNT]! >= this.maxsize) return FULL;
       this.drain(DRAIN_SOME);
       return this.allocItem(len, keyLen);
     });
@@ -298,11 +298,11 @@ export class Store {
   /** Links a filled reserved block. Returns 0, FULL (block kept) or SHUT_DOWN (block freed). */
   commitReserved(b: number): number {
     return this.s.run((a) => {
-      if (a[H.STATE] !== 0) {
+      if (a[Header.STATE] !== 0) {
         this.freeItem(b);
         return SHUT_DOWN;
       }
-      if (this.maxsize > 0 && a[H.COUNT]! >= this.maxsize) return FULL;
+      if (this.maxsize > 0 && a[Header.COUNT]! >= this.maxsize) return FULL;
       this.link(b);
       this.counted(1);
       return 0;
@@ -322,8 +322,8 @@ export class Store {
     else {
       // Still allocated and counted in USED: only the item words change.
       const w = r >> 2;
-      s.w(w + I.LEN, len);
-      if (this.kind === Kind.PRIORITY) s.w(w + I.RANK_KEY, keyLen << 8);
+      s.write(w + ItemWord.LEN, len);
+      if (this.kind === Kind.PRIORITY) s.write(w + ItemWord.RANK_KEY, keyLen << 8);
       return r;
     }
     let b = alloc(s, size);
@@ -332,13 +332,13 @@ export class Store {
       if (this.drain(Number.POSITIVE_INFINITY) > 0) b = alloc(s, size);
       if (b === 0) {
         const a = s.i32;
-        return a[H.DRAIN] !== 0 || Atomics.load(a, H.RELEASED) !== 0 ? AGAIN : FULL;
+        return a[Header.DRAIN] !== 0 || Atomics.load(a, Header.RELEASED) !== 0 ? AGAIN : FULL;
       }
     }
     const w = b >> 2;
-    s.w(w + I.LEN, len);
-    if (this.kind === Kind.PRIORITY) s.w(w + I.RANK_KEY, keyLen << 8);
-    s.w(H.USED, s.i32[H.USED]! + blockSize(s.i32, b));
+    s.write(w + ItemWord.LEN, len);
+    if (this.kind === Kind.PRIORITY) s.write(w + ItemWord.RANK_KEY, keyLen << 8);
+    s.write(Header.USED, s.i32[Header.USED]! + blockSize(s.i32, b));
     return b;
   }
 
@@ -350,11 +350,11 @@ export class Store {
   private reuse(size: number): number {
     const s = this.s;
     const a = s.i32;
-    const d = a[H.DRAIN]! || this.detach();
+    const d = a[Header.DRAIN]! || this.detach();
     if (d === 0) return 0;
     const have = blockSize(a, d);
     if (have < size || have - size >= MIN_SPLIT) return 0;
-    this.setDrain(a[(d >> 2) + I.LINK]!);
+    this.setDrain(a[(d >> 2) + ItemWord.LINK]!);
     return d;
   }
 
@@ -372,11 +372,11 @@ export class Store {
     const s = this.s;
     if (this.kind === Kind.PRIORITY) {
       const a = s.i32;
-      const lo = a[H.SEQ_LO]!;
-      s.w((b >> 2) + I.SEQ_LO, lo);
-      s.w((b >> 2) + I.SEQ_HI, a[H.SEQ_HI]!);
-      s.w(H.SEQ_LO, (lo + 1) | 0);
-      if (lo === -1) s.w(H.SEQ_HI, (a[H.SEQ_HI]! + 1) | 0);
+      const lo = a[Header.SEQ_LO]!;
+      s.write((b >> 2) + ItemWord.SEQ_LO, lo);
+      s.write((b >> 2) + ItemWord.SEQ_HI, a[Header.SEQ_HI]!);
+      s.write(Header.SEQ_LO, (lo + 1) | 0);
+      if (lo === -1) s.write(Header.SEQ_HI, (a[Header.SEQ_HI]! + 1) | 0);
     }
     this.order.push(s, b);
   }
@@ -384,8 +384,8 @@ export class Store {
   private counted(added: number): void {
     const s = this.s;
     const a = s.i32;
-    s.w(H.COUNT, a[H.COUNT]! + added);
-    if (this.tasks) s.w(H.UNFINISHED, a[H.UNFINISHED]! + added);
+    s.write(Header.COUNT, a[Header.COUNT]! + added);
+    if (this.tasks) s.write(Header.UNFINISHED, a[Header.UNFINISHED]! + added);
   }
 
   // ---- get ------------------------------------------------------------------
@@ -402,23 +402,23 @@ export class Store {
     // lock may be a dead holder's whose section must be rolled back first, so that goes the long way.)
     const a0 = s.i32;
     if (s.solo) {
-      if (a0[H.COUNT] === 0 && a0[H.STATE] === 0) return EMPTY;
+      if (a0[Header.COUNT] === 0 && a0[Header.STATE] === 0) return EMPTY;
     } else if (
       // Only the count's read must be ordered (after a waiter counted itself); the others may be plain.
-      a0[H.LOCK] === 0 &&
-      Atomics.load(a0, H.COUNT) === 0 &&
-      a0[H.STATE] === 0
+      a0[Header.LOCK] === 0 &&
+      Atomics.load(a0, Header.COUNT) === 0 &&
+      a0[Header.STATE] === 0
     ) {
       return EMPTY;
     }
     s.acquire();
     try {
       const a = s.i32;
-      const state = a[H.STATE]!;
+      const state = a[Header.STATE]!;
       let n = 0;
       let r: number;
       if (state === 2) r = SHUT_DOWN;
-      else if (a[H.COUNT] === 0) r = state === 0 ? EMPTY : SHUT_DOWN;
+      else if (a[Header.COUNT] === 0) r = state === 0 ? EMPTY : SHUT_DOWN;
       else {
         const cost = this.kind === Kind.PRIORITY ? LOG_HEAP : 4;
         while (n < max && s.logRoom() > cost + 8) {
@@ -426,15 +426,15 @@ export class Store {
           if (b === 0) break;
           taken[n++] = b;
         }
-        const left = a[H.COUNT]! - n;
-        s.w(H.COUNT, left);
+        const left = a[Header.COUNT]! - n;
+        s.write(Header.COUNT, left);
         if (s.crashAt !== undefined) s.maybeCrash('get.section');
         // Puts reuse released blocks as they are (and free the ones they cannot use). Once this
         // thread has released RELEASED_KEPT bytes, its takes free more than they release until the
         // chain is gone; in between they leave the blocks alone for puts to reuse.
         if (this.releasedSinceDrain >= RELEASED_KEPT) {
           this.drain(2 * DRAIN_SOME + n);
-          if (a[H.DRAIN] === 0) this.releasedSinceDrain = 0;
+          if (a[Header.DRAIN] === 0) this.releasedSinceDrain = 0;
         }
         r = n;
       }
@@ -449,7 +449,7 @@ export class Store {
 
   /** Payload length of an item block. */
   lengthOf(b: number): number {
-    return this.s.i32[(b >> 2) + I.LEN]!;
+    return this.s.i32[(b >> 2) + ItemWord.LEN]!;
   }
 
   /** Copies the payload of a taken block into the start of `into` (at least {@link lengthOf} long); returns its length. */
@@ -457,8 +457,8 @@ export class Store {
     const s = this.s;
     const a = s.i32;
     const w = b >> 2;
-    const len = a[w + I.LEN]!;
-    const start = b + this.header + (this.kind === Kind.PRIORITY ? a[w + I.RANK_KEY]! >>> 8 : 0);
+    const len = a[w + ItemWord.LEN]!;
+    const start = b + this.header + (this.kind === Kind.PRIORITY ? a[w + ItemWord.RANK_KEY]! >>> 8 : 0);
     const u8 = s.u8;
     if (len <= 64) for (let k = 0; k < len; k++) into[k] = u8[start + k]!;
     else into.set(u8.subarray(start, start + len));
@@ -472,16 +472,16 @@ export class Store {
     const a = this.s.i32;
     const first = blocks[0]!;
     const last = blocks[n - 1]!;
-    for (let k = 0; k < n - 1; k++) a[(blocks[k]! >> 2) + I.LINK] = blocks[k + 1]!;
+    for (let k = 0; k < n - 1; k++) a[(blocks[k]! >> 2) + ItemWord.LINK] = blocks[k + 1]!;
     if (this.s.solo) {
-      a[(last >> 2) + I.LINK] = a[H.RELEASED]!;
-      a[H.RELEASED] = first;
+      a[(last >> 2) + ItemWord.LINK] = a[Header.RELEASED]!;
+      a[Header.RELEASED] = first;
       return;
     }
     for (;;) {
-      const head = a[H.RELEASED]!; // a guess: the compare-and-swap decides
-      a[(last >> 2) + I.LINK] = head;
-      if (Atomics.compareExchange(a, H.RELEASED, head, first) === head) return;
+      const head = a[Header.RELEASED]!; // a guess: the compare-and-swap decides
+      a[(last >> 2) + ItemWord.LINK] = head;
+      if (Atomics.compareExchange(a, Header.RELEASED, head, first) === head) return;
     }
   }
 
@@ -495,10 +495,10 @@ export class Store {
   private drain(max: number): number {
     const s = this.s;
     const a = s.i32;
-    let d = a[H.DRAIN]! || this.detach();
+    let d = a[Header.DRAIN]! || this.detach();
     let n = 0;
     while (d !== 0 && n < max && s.logRoom() > this.linkCost + LOG_FREE + 16) {
-      const next = a[(d >> 2) + I.LINK]!;
+      const next = a[(d >> 2) + ItemWord.LINK]!;
       this.freeItem(d);
       d = next;
       n++;
@@ -518,25 +518,25 @@ export class Store {
   private detach(): number {
     const s = this.s;
     const a = s.i32;
-    if (this.drainSection === s.section || a[H.RELEASED] === 0) return 0;
+    if (this.drainSection === s.section || a[Header.RELEASED] === 0) return 0;
     let d: number;
     if (s.solo) {
-      d = a[H.RELEASED]!;
-      a[H.RELEASED] = 0;
-    } else d = Atomics.exchange(a, H.RELEASED, 0);
-    a[H.DRAIN] = d;
+      d = a[Header.RELEASED]!;
+      a[Header.RELEASED] = 0;
+    } else d = Atomics.exchange(a, Header.RELEASED, 0);
+    a[Header.DRAIN] = d;
     return d;
   }
 
   /** A logged write to DRAIN (and a note that this section made one). */
   private setDrain(d: number): void {
     this.drainSection = this.s.section;
-    this.s.w(H.DRAIN, d);
+    this.s.write(Header.DRAIN, d);
   }
 
   private freeItem(b: number): void {
     const s = this.s;
-    s.w(H.USED, s.i32[H.USED]! - blockSize(s.i32, b));
+    s.write(Header.USED, s.i32[Header.USED]! - blockSize(s.i32, b));
     free(s, b);
   }
 
@@ -545,16 +545,16 @@ export class Store {
   /** Marks `n` tasks done; returns the unfinished count left, or TASK_DONE_TOO_OFTEN (nothing changed). */
   taskDone(n: number): number {
     return this.s.run((a) => {
-      const u = a[H.UNFINISHED]!;
+      const u = a[Header.UNFINISHED]!;
       if (u < n) return TASK_DONE_TOO_OFTEN;
-      this.s.w(H.UNFINISHED, u - n);
+      this.s.write(Header.UNFINISHED, u - n);
       return u - n;
     });
   }
 
   /** Unfinished tasks, read under the lock (a consistent value, not a racy snapshot). */
   unfinished(): number {
-    return this.s.run((a) => a[H.UNFINISHED]!);
+    return this.s.run((a) => a[Header.UNFINISHED]!);
   }
 
   /** Shuts the queue down; `immediate` also drops every item, counting each as done. */
@@ -564,7 +564,7 @@ export class Store {
     // Dropping items goes in batches that fit a section's undo log.
     for (let more = true; more; ) {
       more = s.run((a) => {
-        if (a[H.STATE]! < state) s.w(H.STATE, state);
+        if (a[Header.STATE]! < state) s.write(Header.STATE, state);
         if (!immediate) return false;
         let n = 0;
         while (s.logRoom() > LOG_HEAP + LOG_FREE + 16) {
@@ -574,9 +574,9 @@ export class Store {
           n++;
         }
         if (n === 0) return false;
-        s.w(H.COUNT, a[H.COUNT]! - n);
-        if (this.tasks) s.w(H.UNFINISHED, Math.max(0, a[H.UNFINISHED]! - n));
-        return a[H.FIRST] !== 0;
+        s.write(Header.COUNT, a[Header.COUNT]! - n);
+        if (this.tasks) s.write(Header.UNFINISHED, Math.max(0, a[Header.UNFINISHED]! - n));
+        return a[Header.FIRST] !== 0;
       });
     }
   }

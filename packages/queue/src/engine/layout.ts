@@ -4,7 +4,7 @@
  * arena of blocks (free blocks and item blocks).
  *
  * ```
- * 0      header words (H.*)         magic, kind, limits, lock, counters, wait words, order roots, allocator maps
+ * 0      header words (Header.*)    magic, kind, limits, lock, counters, wait words, order roots, allocator maps
  * 2048   undo logs (LOG_SLOTS)      [word index, old value] of every header/block word a critical section writes
  * 36864  arena                      blocks, 8-byte aligned, each starting with [size|flags, previous block]
  * ```
@@ -21,7 +21,7 @@
  * waiter counts; the lock-free release stack. Spinning waiters watch a line the
  * lock holder does not write.
  */
-export enum H {
+export enum Header {
   MAGIC = 0,
   /** `LAYOUT_VERSION << 8 | Kind`. */
   KIND = 1,
@@ -117,7 +117,7 @@ export const SL_BITS = 3;
 export const SL_COUNT = 1 << SL_BITS;
 
 /** Block word offsets (added to `offset >> 2`). */
-export enum B {
+export enum BlockWord {
   SIZE = 0,
   PREV = 1,
   NEXT_FREE = 2,
@@ -125,7 +125,7 @@ export enum B {
 }
 
 /** Word offsets of item blocks (after SIZE and PREV). */
-export enum I {
+export enum ItemWord {
   /** FIFO/LIFO: next item; heap: left child; released: next released block. */
   LINK = 2,
   LEN = 3,

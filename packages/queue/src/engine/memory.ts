@@ -2,7 +2,7 @@
  * The queue's shared memory and its internal lock.
  *
  * Every critical section is a transaction: each Int32 word it changes goes
- * through {@link Shared.w}, which first records `[index, old value]` in an
+ * through {@link QueueMemory.write}, which first records `[index, old value]` in an
  * undo log inside the buffer. A section commits by emptying the log and then
  * releasing the lock. So a thread that stops anywhere inside a section (a
  * worker terminated by `worker.terminate()`, or an exception) leaves a log
@@ -30,7 +30,7 @@
 import { isMainThread, parentPort, threadId } from 'node:worker_threads';
 import type { OwnerRegistry } from '@conc/lock';
 import { childStopped } from './children.js';
-import { H, LOG_AREA, LOG_CAP, LOG_SLOT_WORDS, LOG_SLOTS } from './layout.js';
+import { Header, LOG_AREA, LOG_CAP, LOG_SLOT_WORDS, LOG_SLOTS } from './layout.js';
 
 /** Rounds of {@link pause} between two probes of a held lock. */
 const PAUSE_N = 16;
@@ -60,7 +60,7 @@ function pause(n: number): void {
 function spinLock(a: Int32Array, held: number, until: number): boolean {
   for (;;) {
     for (let k = 0; k < 64; k++) {
-      if (Atomics.load(a, H.LOCK) !== held) return true;
+      if (Atomics.load(a, Header.LOCK) !== held) return true;
       pause(PAUSE_N);
     }
     if (performance.now() >= until) return false;
@@ -72,7 +72,7 @@ export class QueueCorruptError extends Error {
   override readonly name = 'QueueCorruptError';
 }
 
-export class Shared {
+export class QueueMemory {
   readonly sab: SharedArrayBuffer;
   /** Who is alive: the registry the queue's holders are tagged in. */
   readonly registry: OwnerRegistry;
@@ -134,7 +134,7 @@ export class Shared {
    * only at interrupt checks (calls, loop back-edges), never between two of
    * these stores.
    */
-  w(i: number, v: number): void {
+  write(i: number, v: number): void {
     const a = this.i32;
     const old = a[i]!;
     if (old === v) return;
@@ -159,15 +159,15 @@ export class Shared {
     this.holding = true;
     const a = this.i32;
     if (this.solo) {
-      if (a[H.END]! > this.viewEnd) this.refresh();
+      if (a[Header.END]! > this.viewEnd) this.refresh();
       return;
     }
     const me = this.me;
     for (let spin = 0; spin < LOCK_SPINS; spin++) {
       // A plain read is only a guess at the value; the compare-and-swap decides.
-      if (a[H.LOCK] === 0 && Atomics.compareExchange(a, H.LOCK, 0, me) === 0) {
-        a[H.LOG_SLOT] = this.slot;
-        if (a[H.END]! > this.viewEnd) this.refresh();
+      if (a[Header.LOCK] === 0 && Atomics.compareExchange(a, Header.LOCK, 0, me) === 0) {
+        a[Header.LOG_SLOT] = this.slot;
+        if (a[Header.END]! > this.viewEnd) this.refresh();
         return;
       }
       pause(PAUSE_N);
@@ -180,14 +180,14 @@ export class Shared {
     const me = this.me;
     let probe = false;
     for (;;) {
-      const holder = Atomics.load(a, H.LOCK);
+      const holder = Atomics.load(a, Header.LOCK);
       if (holder === 0) {
-        if (Atomics.compareExchange(a, H.LOCK, 0, me) === 0) break;
+        if (Atomics.compareExchange(a, Header.LOCK, 0, me) === 0) break;
         continue;
       }
       if (this.dead(holder, probe)) {
-        if (Atomics.compareExchange(a, H.LOCK, holder, me) === holder) {
-          if (a[H.END]! > this.viewEnd) this.refresh();
+        if (Atomics.compareExchange(a, Header.LOCK, holder, me) === holder) {
+          if (a[Header.END]! > this.viewEnd) this.refresh();
           this.recover();
           break;
         }
@@ -196,12 +196,12 @@ export class Shared {
       // Sections never wait, so a holder that runs frees the lock within a microsecond or so:
       // spin a little longer before paying for a sleep (and the holder for a wake-up call).
       if (spinLock(a, holder, performance.now() + LOCK_SPIN_MS)) continue;
-      Atomics.add(a, H.LOCK_WAITERS, 1);
-      probe = Atomics.wait(a, H.LOCK, holder, SLICE_MS) === 'timed-out';
-      Atomics.sub(a, H.LOCK_WAITERS, 1);
+      Atomics.add(a, Header.LOCK_WAITERS, 1);
+      probe = Atomics.wait(a, Header.LOCK, holder, SLICE_MS) === 'timed-out';
+      Atomics.sub(a, Header.LOCK_WAITERS, 1);
     }
-    a[H.LOG_SLOT] = this.slot;
-    if (a[H.END]! > this.viewEnd) this.refresh();
+    a[Header.LOG_SLOT] = this.slot;
+    if (a[Header.END]! > this.viewEnd) this.refresh();
   }
 
   /**
@@ -224,7 +224,7 @@ export class Shared {
    */
   private recover(): void {
     const a = this.i32;
-    const slot = a[H.LOG_SLOT]!;
+    const slot = a[Header.LOG_SLOT]!;
     if (slot >= 0 && slot < LOG_SLOTS) this.undo(LOG_AREA + slot * LOG_SLOT_WORDS);
   }
 
@@ -249,8 +249,8 @@ export class Shared {
     }
     this.holding = false;
     if (this.solo) return;
-    Atomics.store(a, H.LOCK, 0);
-    if (Atomics.load(a, H.LOCK_WAITERS) > 0) Atomics.notify(a, H.LOCK, 1);
+    Atomics.store(a, Header.LOCK, 0);
+    if (Atomics.load(a, Header.LOCK_WAITERS) > 0) Atomics.notify(a, Header.LOCK, 1);
   }
 
   /** Ends a section that threw: rolls it back and releases the lock (the caller rethrows). */

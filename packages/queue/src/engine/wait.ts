@@ -15,7 +15,7 @@
  * wait whose thread never runs again) costs latency, never a hang.
  */
 import { abortReason, onAbort } from '@conc/serialize/internal';
-import { H } from './layout.js';
+import { Header } from './layout.js';
 
 /** Longest single sleep; waiters re-check at least this often. */
 export const BACKSTOP_MS = 250;
@@ -44,9 +44,9 @@ export interface Cond {
   readonly waiters: number;
 }
 
-export const NOT_EMPTY: Cond = { word: H.NOT_EMPTY, waiters: H.GET_WAITERS };
-export const NOT_FULL: Cond = { word: H.NOT_FULL, waiters: H.PUT_WAITERS };
-export const ALL_DONE: Cond = { word: H.ALL_DONE, waiters: H.JOIN_WAITERS };
+export const NOT_EMPTY: Cond = { word: Header.NOT_EMPTY, waiters: Header.GET_WAITERS };
+export const NOT_FULL: Cond = { word: Header.NOT_FULL, waiters: Header.PUT_WAITERS };
+export const ALL_DONE: Cond = { word: Header.ALL_DONE, waiters: Header.JOIN_WAITERS };
 
 /**
  * Probes a spin makes before it first reads the clock (about a microsecond):
