@@ -27,7 +27,7 @@
  * and the registry's atomics and the lock's compare-and-swap order all of it
  * for the next holder.
  */
-import { isMainThread, parentPort, threadId } from 'node:worker_threads';
+import { threadId } from 'node:worker_threads';
 import type { OwnerRegistry } from '@conc/lock';
 import { childStopped } from './children.js';
 import { Header, LOG_AREA, LOG_CAP, LOG_SLOT_WORDS, LOG_SLOTS } from './layout.js';
@@ -99,11 +99,6 @@ export class QueueMemory {
   private readonly slot = threadId % LOG_SLOTS;
   private readonly logLen = LOG_AREA + (threadId % LOG_SLOTS) * LOG_SLOT_WORDS;
   private readonly logBase = this.logLen + 16;
-  /** Fault-test hook point, from `CONC_QUEUE_CRASH_AT` (worker threads only). */
-  readonly crashAt: string | undefined = isMainThread
-    ? undefined
-    : process.env.CONC_QUEUE_CRASH_AT || process.env.CONC_QUEUE_STALL_AT || undefined;
-
   constructor(sab: SharedArrayBuffer, registry: OwnerRegistry, solo: boolean) {
     this.sab = sab;
     this.registry = registry;
@@ -272,28 +267,4 @@ export class QueueMemory {
       throw err;
     }
   }
-
-  /**
-   * Fault-test hook. `CONC_QUEUE_CRASH_AT=<point>` in a worker's env: tells the
-   * parent where it stopped, then parks for good, so the test can terminate the
-   * worker at exactly that point. `CONC_QUEUE_STALL_AT=<point>` (with
-   * `CONC_QUEUE_STALL_MS`): tells the parent, stalls there once, alive, then goes on.
-   */
-  maybeCrash(point: string): void {
-    if (this.crashAt !== point) return;
-    if (process.env.CONC_QUEUE_STALL_AT === point) {
-      if (stalled) return;
-      stalled = true;
-      parentPort?.postMessage({ stalled: point });
-      const ms = Number(process.env.CONC_QUEUE_STALL_MS ?? 2000);
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-      return;
-    }
-    parentPort?.postMessage({ crashPoint: point });
-    const hang = new Int32Array(new SharedArrayBuffer(4));
-    for (;;) Atomics.wait(hang, 0, 0);
-  }
 }
-
-/** The stall of `CONC_QUEUE_STALL_AT` happens once per thread. */
-let stalled = false;

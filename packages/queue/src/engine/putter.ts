@@ -1,15 +1,13 @@
 /**
  * One put of a batch of encoded items, advanced step by step between waits:
- * small items go in batches, one critical section each; a large item is
+ * small items go in runs, one critical section each; a large item is
  * reserved, filled outside the lock, then linked.
  */
 import { ShutDownError } from '../core/errors.js';
 import { Header } from './layout.js';
-import { AGAIN, FULL, INLINE_MAX, SHUT_DOWN, type Store } from './store.js';
+import { type Batch, INLINE_MAX, type Store } from './store.js';
 
 export class Putter {
-  /** Items put so far. */
-  done = 0;
   private reserved = 0;
 
   /**
@@ -18,57 +16,61 @@ export class Putter {
    */
   constructor(
     private readonly store: Store,
-    private readonly items: Uint8Array[],
-    private readonly keys: readonly (Uint8Array | undefined)[] | undefined,
+    private readonly batch: Batch,
     private borrowed = false,
   ) {}
+
+  /** Items put so far. */
+  get done(): number {
+    return this.batch.done;
+  }
 
   /** Makes the items still to put the putter's own (before waiting, when other code may run). */
   keep(): void {
     if (!this.borrowed) return;
     this.borrowed = false;
-    // Uint8Array's slice copies (a Buffer's own slice() would be a view of the codec's buffer).
-    for (let i = this.done; i < this.items.length; i++)
-      this.items[i] = Uint8Array.prototype.slice.call(this.items[i]!);
+    const { bytes, start, end } = this.batch;
+    for (let i = this.batch.done; i < bytes.length; i++) {
+      // Uint8Array's slice copies (a Buffer's own slice() would be a view of the codec's buffer).
+      bytes[i] = Uint8Array.prototype.slice.call(bytes[i]!, start[i]!, end[i]!);
+      end[i] = end[i]! - start[i]!;
+      start[i] = 0;
+    }
   }
 
   /** Puts as much as it can now: true when every item is in, false when the queue is full. */
   step(): boolean {
-    const { store, items, keys } = this;
-    const n = items.length;
+    const { store, batch } = this;
+    const { bytes, start, end } = batch;
+    const n = bytes.length;
     for (;;) {
-      const i = this.done;
+      const i = batch.done;
       if (i === n) return true;
-      const item = items[i]!;
-      if (item.length > INLINE_MAX) {
+      if (end[i]! - start[i]! > INLINE_MAX) {
         if (this.reserved === 0) {
-          const key = keys?.[i];
+          const item = bytes[i]!.subarray(start[i]!, end[i]!);
+          const key = batch.keys?.[i];
           const b = store.reserve(item.length, key ? key.length : 0);
-          if (b === AGAIN) continue;
-          if (b === FULL) return false;
-          if (b === SHUT_DOWN) throw this.shutDown();
+          if (b === 'again') continue;
+          if (b === 'full') return false;
+          if (b === 'shut-down') throw this.shutDown();
           store.fillReserved(b, item, key);
           this.reserved = b;
         }
-        const r = store.commitReserved(this.reserved);
-        if (r === FULL) return false;
+        const linked = store.commitReserved(this.reserved);
+        if (linked === 'full') return false;
         this.reserved = 0;
-        if (r === SHUT_DOWN) throw this.shutDown();
-        this.done = i + 1;
+        if (linked === 'shut-down') throw this.shutDown();
+        batch.done = i + 1;
         store.wake(Header.NOT_EMPTY, Header.GET_WAITERS, 1);
         continue;
       }
       let j = i + 1;
-      while (j < n && items[j]!.length <= INLINE_MAX) j++;
-      const next = store.put(items, keys, i, j);
-      if (next > i) {
-        this.done = next;
-        store.wake(Header.NOT_EMPTY, Header.GET_WAITERS, next - i);
-      }
-      if (next < j) {
-        if (store.status === SHUT_DOWN) throw this.shutDown();
-        if (store.status === FULL) return false;
-      }
+      while (j < n && end[j]! - start[j]! <= INLINE_MAX) j++;
+      const outcome = store.put(batch, j);
+      if (batch.done > i) store.wake(Header.NOT_EMPTY, Header.GET_WAITERS, batch.done - i);
+      if (outcome === 'shut-down') throw this.shutDown();
+      if (outcome === 'full') return false;
     }
   }
 
@@ -81,6 +83,6 @@ export class Putter {
   }
 
   private shutDown(): ShutDownError {
-    return new ShutDownError(undefined, { enqueued: this.done });
+    return new ShutDownError(undefined, { enqueued: this.batch.done });
   }
 }

@@ -12,6 +12,7 @@
 
 import { OwnerRegistry } from '@conc/lock';
 import { alloc, blockSize, free, initArena } from './arena.js';
+import { faults } from './faults.js';
 import {
   ARENA_START,
   Header,
@@ -30,13 +31,33 @@ import {
 import { QueueMemory } from './memory.js';
 import { fifo, heap, lifo, type Order } from './order.js';
 
-/** Outcomes of an operation other than success (success returns a count or offset ≥ 0). */
-export const FULL = -1;
-export const EMPTY = -2;
-export const SHUT_DOWN = -3;
-/** The section ran out of undo-log room or of memory it could reclaim at once: try again now. */
-export const AGAIN = -4;
-export const TASK_DONE_TOO_OFTEN = -5;
+/** How a put section ended: every item in, or why it stopped early. */
+export type PutOutcome = 'done' | 'full' | 'shut-down' | 'again';
+/**
+ * How a take section ended: items taken (see {@link Store.taken}), none there,
+ * or shut down (and empty, or shut down immediately).
+ */
+export type TakeOutcome = 'taken' | 'empty' | 'shut-down';
+/** A block reserved for a large item, or why there is none: full, shut down, or try again now. */
+export type Reservation = number | 'full' | 'shut-down' | 'again';
+
+/**
+ * Encoded items on their way in, and how far they got: item `i` is
+ * `bytes[i]` from `start[i]` to `end[i]`, with priority key `keys?.[i]`; the
+ * first {@link done} are in the queue.
+ */
+export interface Batch {
+  readonly bytes: Uint8Array[];
+  readonly start: number[];
+  readonly end: number[];
+  readonly keys: (Uint8Array | undefined)[] | undefined;
+  done: number;
+}
+
+/** A batch of whole arrays (each item the whole of its `bytes`). */
+export function batchOf(bytes: Uint8Array[], keys: (Uint8Array | undefined)[] | undefined): Batch {
+  return { bytes, start: bytes.map(() => 0), end: bytes.map((b) => b.length), keys, done: 0 };
+}
 
 /** Items up to this many bytes are copied inside the critical section. */
 export const INLINE_MAX = 4096;
@@ -68,8 +89,6 @@ export class Store {
   private readonly order: Order;
   private readonly tasks: boolean;
   private readonly linkCost: number;
-  /** Why the last put() stopped early. */
-  status = 0;
   /** Bytes of blocks this thread released since its takes last freed some (a bound on what waits for reuse). */
   private releasedSinceDrain = 0;
   /** The section (QueueMemory.section) that last logged a write to DRAIN (see {@link detach}). */
@@ -158,102 +177,53 @@ export class Store {
   // ---- put ------------------------------------------------------------------
 
   /**
-   * Puts items `[from, to)` (each at most INLINE_MAX bytes) in one section, in
-   * order. Returns the index after the last one put; {@link status} tells why
-   * it stopped early (FULL, SHUT_DOWN or AGAIN).
+   * Puts the items of `batch` from `batch.done` up to `to` (each at most
+   * INLINE_MAX bytes) in one section, in order, advancing `batch.done`.
+   * Returns 'done' when all of them went in, else why it stopped early.
    */
-  put(
-    items: readonly Uint8Array[],
-    keys: readonly (Uint8Array | undefined)[] | undefined,
-    from: number,
-    to: number,
-  ): number {
+  put(batch: Batch, to: number): PutOutcome {
     const s = this.s;
-    if (this.fullNow()) {
-      this.status = FULL;
-      return from;
-    }
+    if (this.fullNow()) return 'full';
     s.acquire();
     this.allocated = false;
     try {
       const a = s.i32;
+      const from = batch.done;
       let i = from;
-      let status = 0;
-      let added = 0;
-      if (a[Header.STATE] !== 0) status = SHUT_DOWN;
+      let outcome: PutOutcome = 'done';
+      if (a[Header.STATE] !== 0) outcome = 'shut-down';
       else {
-        const count = a[Header.COUNT]!;
+        const room = this.maxsize > 0 ? this.maxsize - a[Header.COUNT]! : Number.POSITIVE_INFINITY;
+        const { bytes, start, end, keys } = batch;
         for (; i < to; i++) {
-          if (this.maxsize > 0 && count + added >= this.maxsize) {
-            status = FULL;
+          if (i - from >= room) {
+            outcome = 'full';
             break;
           }
           if (s.logRoom() < this.linkCost + 16) {
-            status = AGAIN;
+            outcome = 'again';
             break;
           }
-          const bytes = items[i]!;
           const key = keys?.[i];
-          const b = this.allocItem(bytes.length, key ? key.length : 0);
-          if (b < 0) {
-            status = b;
+          const first = start[i]!;
+          const len = end[i]! - first;
+          const b = this.allocItem(len, key ? key.length : 0);
+          if (typeof b !== 'number') {
+            outcome = b;
             break;
           }
-          if (s.crashAt !== undefined) s.maybeCrash('put.fill');
-          this.fill(b, bytes, key);
-          if (s.crashAt !== undefined) s.maybeCrash('put.section');
+          faults?.hit('put.fill');
+          this.fill(b, bytes[i]!, first, len, key);
+          faults?.hit('put.section');
           this.link(b);
-          added++;
         }
-        if (added > 0) this.counted(added);
+        if (i > from) this.counted(i - from);
         // Released blocks an allocation could not reuse are freed a few at a time.
         if (this.allocated) this.drain(DRAIN_SOME);
       }
       s.commit();
-      this.status = status;
-      return i;
-    } catch (err) {
-      s.rollback();
-      throw err;
-    }
-  }
-
-  /**
-   * Puts one small item, `src[start, start + len)` (at most INLINE_MAX bytes),
-   * in one section. Returns true when it went in; else {@link status} tells why
-   * not (FULL, SHUT_DOWN or AGAIN).
-   */
-  putRange(src: Uint8Array, start: number, len: number): boolean {
-    const s = this.s;
-    if (this.fullNow()) {
-      this.status = FULL;
-      return false;
-    }
-    s.acquire();
-    this.allocated = false;
-    try {
-      const a = s.i32;
-      let status = 0;
-      if (a[Header.STATE] !== 0) status = SHUT_DOWN;
-      else if (this.maxsize > 0 && a[Header.COUNT]! >= this.maxsize) status = FULL;
-      else {
-        const b = this.allocItem(len, 0);
-        if (b < 0) status = b;
-        else {
-          if (s.crashAt !== undefined) s.maybeCrash('put.fill');
-          const u8 = s.u8;
-          const at = b + this.header;
-          if (len <= 128) for (let k = 0; k < len; k++) u8[at + k] = src[start + k]!;
-          else u8.set(src.subarray(start, start + len), at);
-          if (s.crashAt !== undefined) s.maybeCrash('put.section');
-          this.link(b);
-          this.counted(1);
-          if (this.allocated) this.drain(DRAIN_SOME);
-        }
-      }
-      s.commit();
-      this.status = status;
-      return status === 0;
+      batch.done = i;
+      return outcome;
     } catch (err) {
       s.rollback();
       throw err;
@@ -273,11 +243,11 @@ export class Store {
     return a[Header.LOCK] === 0 && Atomics.load(a, Header.COUNT) >= this.maxsize && a[Header.STATE] === 0;
   }
 
-  /** Reserves an unlinked block for a large item (filled outside the lock); returns it or FULL/SHUT_DOWN/AGAIN. */
-  reserve(len: number, keyLen: number): number {
+  /** Reserves an unlinked block for a large item (filled outside the lock). */
+  reserve(len: number, keyLen: number): Reservation {
     return this.s.run((a) => {
-      if (a[Header.STATE] !== 0) return SHUT_DOWN;
-      if (this.maxsize > 0 && a[Header.COUNT]! >= this.maxsize) return FULL;
+      if (a[Header.STATE] !== 0) return 'shut-down';
+      if (this.maxsize > 0 && a[Header.COUNT]! >= this.maxsize) return 'full';
       this.drain(DRAIN_SOME);
       return this.allocItem(len, keyLen);
     });
@@ -285,27 +255,25 @@ export class Store {
 
   /** Copies a large item into its reserved block, outside the lock. */
   fillReserved(b: number, bytes: Uint8Array, key: Uint8Array | undefined): void {
-    const s = this.s;
-    if (s.crashAt === 'put.copy') {
+    if (faults?.point === 'put.copy') {
       // Stop half way through the payload, as a worker terminated mid-copy would.
-      const half = bytes.subarray(0, bytes.length >> 1);
-      this.fill(b, half, key);
-      s.maybeCrash('put.copy');
+      this.fill(b, bytes, 0, bytes.length >> 1, key);
+      faults.hit('put.copy');
     }
-    this.fill(b, bytes, key);
+    this.fill(b, bytes, 0, bytes.length, key);
   }
 
-  /** Links a filled reserved block. Returns 0, FULL (block kept) or SHUT_DOWN (block freed). */
-  commitReserved(b: number): number {
+  /** Links a filled reserved block: 'done', 'full' (block kept) or 'shut-down' (block freed). */
+  commitReserved(b: number): 'done' | 'full' | 'shut-down' {
     return this.s.run((a) => {
       if (a[Header.STATE] !== 0) {
         this.freeItem(b);
-        return SHUT_DOWN;
+        return 'shut-down';
       }
-      if (this.maxsize > 0 && a[Header.COUNT]! >= this.maxsize) return FULL;
+      if (this.maxsize > 0 && a[Header.COUNT]! >= this.maxsize) return 'full';
       this.link(b);
       this.counted(1);
-      return 0;
+      return 'done';
     });
   }
 
@@ -314,7 +282,8 @@ export class Store {
     this.s.run(() => this.freeItem(b));
   }
 
-  private allocItem(len: number, keyLen: number): number {
+  /** An item block for `keyLen + len` bytes: reused, allocated, or why not ('full', or 'again' once released blocks are freed). */
+  private allocItem(len: number, keyLen: number): number | 'full' | 'again' {
     const s = this.s;
     const size = align8(this.header + keyLen + len);
     const r = this.reuse(size);
@@ -332,7 +301,7 @@ export class Store {
       if (this.drain(Number.POSITIVE_INFINITY) > 0) b = alloc(s, size);
       if (b === 0) {
         const a = s.i32;
-        return a[Header.DRAIN] !== 0 || Atomics.load(a, Header.RELEASED) !== 0 ? AGAIN : FULL;
+        return a[Header.DRAIN] !== 0 || Atomics.load(a, Header.RELEASED) !== 0 ? 'again' : 'full';
       }
     }
     const w = b >> 2;
@@ -358,14 +327,17 @@ export class Store {
     return d;
   }
 
-  private fill(b: number, bytes: Uint8Array, key: Uint8Array | undefined): void {
+  /** Copies an item's key and `src[first, first + len)` into block `b`. */
+  private fill(b: number, src: Uint8Array, first: number, len: number, key: Uint8Array | undefined): void {
     const u8 = this.s.u8;
     let at = b + this.header;
     if (key !== undefined) {
       u8.set(key, at);
       at += key.length;
     }
-    u8.set(bytes, at);
+    // A loop beats set() for the small items that dominate.
+    if (len <= 128) for (let k = 0; k < len; k++) u8[at + k] = src[first + k]!;
+    else u8.set(first === 0 && len === src.length ? src : src.subarray(first, first + len), at);
   }
 
   private link(b: number): void {
@@ -391,10 +363,11 @@ export class Store {
   // ---- get ------------------------------------------------------------------
 
   /**
-   * Unlinks up to `max` items into {@link taken}. Returns how many (≥ 1), EMPTY,
-   * or SHUT_DOWN (shut down and empty, or shut down immediately).
+   * Unlinks up to `max` items: 'taken' (the first {@link takenCount} of
+   * {@link taken}), 'empty', or 'shut-down' (shut down and empty, or shut down
+   * immediately).
    */
-  take(max: number): number {
+  take(max: number): TakeOutcome {
     const s = this.s;
     const taken = this.taken;
     // Lock free, nothing queued, still open: EMPTY without taking the lock. (A putter's count
@@ -402,23 +375,23 @@ export class Store {
     // lock may be a dead holder's whose section must be rolled back first, so that goes the long way.)
     const a0 = s.i32;
     if (s.solo) {
-      if (a0[Header.COUNT] === 0 && a0[Header.STATE] === 0) return EMPTY;
+      if (a0[Header.COUNT] === 0 && a0[Header.STATE] === 0) return 'empty';
     } else if (
       // Only the count's read must be ordered (after a waiter counted itself); the others may be plain.
       a0[Header.LOCK] === 0 &&
       Atomics.load(a0, Header.COUNT) === 0 &&
       a0[Header.STATE] === 0
     ) {
-      return EMPTY;
+      return 'empty';
     }
     s.acquire();
     try {
       const a = s.i32;
       const state = a[Header.STATE]!;
       let n = 0;
-      let r: number;
-      if (state === 2) r = SHUT_DOWN;
-      else if (a[Header.COUNT] === 0) r = state === 0 ? EMPTY : SHUT_DOWN;
+      let outcome: TakeOutcome = 'taken';
+      if (state === 2) outcome = 'shut-down';
+      else if (a[Header.COUNT] === 0) outcome = state === 0 ? 'empty' : 'shut-down';
       else {
         const cost = this.kind === Kind.PRIORITY ? LOG_HEAP : 4;
         while (n < max && s.logRoom() > cost + 8) {
@@ -428,7 +401,7 @@ export class Store {
         }
         const left = a[Header.COUNT]! - n;
         s.write(Header.COUNT, left);
-        if (s.crashAt !== undefined) s.maybeCrash('get.section');
+        faults?.hit('get.section');
         // Puts reuse released blocks as they are (and free the ones they cannot use). Once this
         // thread has released RELEASED_KEPT bytes, its takes free more than they release until the
         // chain is gone; in between they leave the blocks alone for puts to reuse.
@@ -436,11 +409,10 @@ export class Store {
           this.drain(2 * DRAIN_SOME + n);
           if (a[Header.DRAIN] === 0) this.releasedSinceDrain = 0;
         }
-        r = n;
       }
       s.commit();
       this.takenCount = n;
-      return r;
+      return outcome;
     } catch (err) {
       s.rollback();
       throw err;
@@ -542,11 +514,11 @@ export class Store {
 
   // ---- tasks and shutdown ---------------------------------------------------
 
-  /** Marks `n` tasks done; returns the unfinished count left, or TASK_DONE_TOO_OFTEN (nothing changed). */
-  taskDone(n: number): number {
+  /** Marks `n` tasks done; returns the unfinished count left, or 'too-often' (nothing changed). */
+  taskDone(n: number): number | 'too-often' {
     return this.s.run((a) => {
       const u = a[Header.UNFINISHED]!;
-      if (u < n) return TASK_DONE_TOO_OFTEN;
+      if (u < n) return 'too-often';
       this.s.write(Header.UNFINISHED, u - n);
       return u - n;
     });

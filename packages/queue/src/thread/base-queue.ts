@@ -4,13 +4,21 @@
  * The order (FIFO, LIFO, priority) lives in the shared store; this class
  * encodes, waits and decodes.
  */
-import { type Codec, DeserializationError, shareSymbol } from '@conc/serialize';
+import { type Codec, shareSymbol } from '@conc/serialize';
 import { abortReason, checkBoolean, checkInt, checkOptions, NO_WAIT } from '@conc/serialize/internal';
-import { EmptyError, FullError, ItemTooLargeError, isShutDownError, ShutDownError } from '../core/errors.js';
+import {
+  EmptyError,
+  FullError,
+  GetDeserializationError,
+  ItemTooLargeError,
+  isShutDownError,
+  ShutDownError,
+} from '../core/errors.js';
 import { type ShutdownOptions, type Wait, type WaitOptions, waitOf } from '../core/options.js';
+import { faults } from '../engine/faults.js';
 import { Header } from '../engine/layout.js';
 import { Putter } from '../engine/putter.js';
-import { INLINE_MAX, SHUT_DOWN, type Store } from '../engine/store.js';
+import { type Batch, batchOf, INLINE_MAX, type Store } from '../engine/store.js';
 import { NOT_EMPTY, NOT_FULL, waitAsync, waitSync } from '../engine/wait.js';
 import { kindName, type QueueSetup } from './setup.js';
 
@@ -33,8 +41,8 @@ export abstract class BaseQueue<T> {
   readonly #keyed: boolean;
   /** Items are copied out of shared memory into this Buffer before decoding (codecs read Buffers fastest). */
   #scratch: Buffer = Buffer.allocUnsafeSlow(256);
-  readonly #one: Uint8Array[] = [new Uint8Array(0)];
-  readonly #oneKey: (Uint8Array | undefined)[] = [undefined];
+  /** The batch of one that every single put goes through (reused: the fast path allocates nothing). */
+  readonly #one: Batch;
   /** Where the codec's `encodeRange` leaves an item. */
   readonly #range: { bytes: Uint8Array; start: number; end: number } = {
     bytes: EMPTY_BYTES,
@@ -53,6 +61,13 @@ export abstract class BaseQueue<T> {
     this.#codec = init.codec;
     this.#keyOf = init.keyOf as ((item: T) => Uint8Array) | undefined;
     this.#keyed = init.keyed ?? false;
+    this.#one = {
+      bytes: [EMPTY_BYTES],
+      start: [0],
+      end: [0],
+      keys: init.keyOf === undefined ? undefined : [undefined],
+      done: 0,
+    };
   }
 
   /** The codec items are encoded with (its name travels in share tokens). */
@@ -101,39 +116,59 @@ export abstract class BaseQueue<T> {
     return [bytes, keys];
   }
 
-  /** Encodes one item; puts it at once when it fits (the fast path), else returns a Putter to wait with. */
+  /**
+   * Encodes one item and puts it at once when it fits (the fast path: one
+   * section, nothing allocated), else returns a Putter to wait with.
+   */
   #putFast(item: T): Putter | undefined {
     const codec = this.#codec;
-    if (codec.encodeRange !== undefined && this.#keyOf === undefined) {
+    const store = this.#store;
+    const one = this.#one;
+    const keys = one.keys;
+    // Bytes from encodeRange are the codec's until its next call (borrowed).
+    let borrowed = false;
+    if (codec.encodeRange !== undefined && keys === undefined) {
       // Straight from the codec's buffer into shared memory: no view, no copy of our own.
       const r = this.#range;
       codec.encodeRange(item, r);
-      const len = r.end - r.start;
-      if (len > this.#store.maxItem) throw new ItemTooLargeError(len, this.#store.maxItem);
+      one.bytes[0] = r.bytes;
+      one.start[0] = r.start;
+      one.end[0] = r.end;
+      r.bytes = EMPTY_BYTES;
+      borrowed = true;
+    } else {
+      const bytes = codec.encode(item);
+      one.bytes[0] = bytes;
+      one.start[0] = 0;
+      one.end[0] = bytes.length;
+      if (keys !== undefined) keys[0] = this.#keyOf!(item);
+    }
+    const len = one.end[0]! - one.start[0]!;
+    const size = len + (keys?.[0]?.length ?? 0);
+    try {
+      if (size > store.maxItem) throw new ItemTooLargeError(size, store.maxItem);
       if (len <= INLINE_MAX) {
-        const store = this.#store;
-        const put = store.putRange(r.bytes, r.start, len);
-        if (put) {
-          r.bytes = EMPTY_BYTES;
+        one.done = 0;
+        const outcome = store.put(one, 1);
+        if (outcome === 'done') {
           store.wake(Header.NOT_EMPTY, Header.GET_WAITERS, 1);
           return undefined;
         }
-        if (store.status === SHUT_DOWN) throw new ShutDownError();
+        if (outcome === 'shut-down') throw new ShutDownError();
       }
-      // The bytes are the codec's until its next call: a put that may wait keeps its own copy.
-      // (Uint8Array's slice: a Buffer's own slice() is a view, not a copy.)
-      const bytes =
-        len > INLINE_MAX
-          ? r.bytes.subarray(r.start, r.end)
-          : Uint8Array.prototype.slice.call(r.bytes, r.start, r.end);
-      r.bytes = EMPTY_BYTES;
-      return new Putter(this.#store, [bytes], undefined, len > INLINE_MAX);
+      // Full (or a section to retry): a batch of its own, to wait with.
+      const batch: Batch = {
+        bytes: [one.bytes[0]!],
+        start: [one.start[0]!],
+        end: [one.end[0]!],
+        keys: keys === undefined ? undefined : [keys[0]],
+        done: 0,
+      };
+      return new Putter(store, batch, borrowed);
+    } finally {
+      one.bytes[0] = EMPTY_BYTES;
+      if (keys !== undefined) keys[0] = undefined;
     }
-    const bytes = codec.encode(item);
-    const key = this.#keyOf?.(item);
-    this.#check(bytes, key);
-    if (this.#putOne(bytes, key)) return undefined;
-    return new Putter(this.#store, [bytes], key === undefined ? undefined : [key]);
   }
 
   /**
@@ -150,23 +185,6 @@ export abstract class BaseQueue<T> {
     } catch (err) {
       return Promise.reject(err);
     }
-  }
-
-  /** The fast path: one small item, one critical section. */
-  #putOne(bytes: Uint8Array, key: Uint8Array | undefined): boolean {
-    if (bytes.length > INLINE_MAX) return false;
-    const store = this.#store;
-    this.#one[0] = bytes;
-    this.#oneKey[0] = key;
-    const put = store.put(this.#one, this.#keyOf ? this.#oneKey : undefined, 0, 1);
-    this.#one[0] = EMPTY_BYTES;
-    this.#oneKey[0] = undefined;
-    if (put === 1) {
-      store.wake(Header.NOT_EMPTY, Header.GET_WAITERS, 1);
-      return true;
-    }
-    if (store.status === SHUT_DOWN) throw new ShutDownError();
-    return false;
   }
 
   async #putAsync(putter: Putter, wait: Wait): Promise<void> {
@@ -225,7 +243,7 @@ export abstract class BaseQueue<T> {
       const wait = waitOf('putMany', options);
       if (wait.signal?.aborted) return Promise.reject(abortReason(wait.signal));
       const [bytes, keys] = this.#encodeAll(items);
-      return this.#putAsync(new Putter(this.#store, bytes, keys), wait);
+      return this.#putAsync(new Putter(this.#store, batchOf(bytes, keys)), wait);
     } catch (err) {
       return Promise.reject(err);
     }
@@ -236,7 +254,7 @@ export abstract class BaseQueue<T> {
     const wait = waitOf('putManySync', options);
     throwIfAborted(wait);
     const [bytes, keys] = this.#encodeAll(items);
-    this.#putSync(new Putter(this.#store, bytes, keys), wait);
+    this.#putSync(new Putter(this.#store, batchOf(bytes, keys)), wait);
   }
 
   // ---- get ------------------------------------------------------------------
@@ -246,7 +264,7 @@ export abstract class BaseQueue<T> {
     const store = this.#store;
     const taken = store.taken;
     const n = store.takenCount;
-    if (store.s.crashAt !== undefined) store.s.maybeCrash('get.copy');
+    faults?.hit('get.copy');
     let first: T | undefined;
     let failure: unknown;
     let failed = 0;
@@ -287,9 +305,9 @@ export abstract class BaseQueue<T> {
 
   /** Takes up to `max` items now: true when it got some; throws once shut down and empty. */
   #take(max: number): boolean {
-    const n = this.#store.take(max);
-    if (n > 0) return true;
-    if (n === SHUT_DOWN) throw new ShutDownError();
+    const outcome = this.#store.take(max);
+    if (outcome === 'taken') return true;
+    if (outcome === 'shut-down') throw new ShutDownError();
     return false;
   }
 
@@ -297,7 +315,8 @@ export abstract class BaseQueue<T> {
    * Removes and returns the next item, waiting while the queue is empty
    * (Python's `get`). Rejects with `EmptyError` (`block: false`, or after
    * `timeout`), `ShutDownError` (shut down and empty, or shut down
-   * immediately), or the signal's reason; a cancelled get takes nothing.
+   * immediately), `GetDeserializationError` (an item taken could not be
+   * decoded), or the signal's reason; a cancelled get takes nothing.
    */
   get(options?: WaitOptions): Promise<T> {
     try {
@@ -449,20 +468,18 @@ function throwIfAborted(wait: Wait): void {
   if (wait.signal?.aborted) throw abortReason(wait.signal);
 }
 
-/**
- * The error of a get whose taken items did not all decode (a corrupt item, or
- * one holding a primitive whose package this thread has not imported). The
- * items are out of the queue either way: `taken` says how many the call took
- * (each one to mark with `taskDone()` when tasks are tracked) and `items`
- * holds those that did decode, in queue order.
- */
-function undecodable(cause: unknown, taken: number, failed: number, items: unknown[]): DeserializationError {
-  const err = new DeserializationError(
+/** The error of a get whose taken items did not all decode (see {@link GetDeserializationError}). */
+function undecodable<T>(
+  cause: unknown,
+  taken: number,
+  failed: number,
+  items: T[],
+): GetDeserializationError<T> {
+  return new GetDeserializationError(
     `queue: ${failed} of the ${taken} item(s) this get took could not be decoded; all ${taken} are out of the queue ` +
       '(error.items holds those that decoded, error.taken how many to mark done)',
+    items,
+    taken,
     { cause },
   );
-  Object.defineProperty(err, 'taken', { value: taken, enumerable: true });
-  Object.defineProperty(err, 'items', { value: items, enumerable: true });
-  return err;
 }

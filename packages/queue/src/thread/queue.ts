@@ -3,7 +3,6 @@ import { abortReason, checkOptions, checkSignal, deadlineOf } from '@conc/serial
 import { TaskDoneError } from '../core/errors.js';
 import type { JoinOptions } from '../core/options.js';
 import { Header, Kind } from '../engine/layout.js';
-import { TASK_DONE_TOO_OFTEN } from '../engine/store.js';
 import { ALL_DONE, waitAsync, waitSync } from '../engine/wait.js';
 import { BaseQueue, queueStore } from './base-queue.js';
 import {
@@ -83,7 +82,7 @@ export class Queue<T = unknown> extends BaseQueue<T> {
   taskDone(): void {
     const store = queueStore(this);
     const left = store.taskDone(1);
-    if (left === TASK_DONE_TOO_OFTEN) throw new TaskDoneError();
+    if (left === 'too-often') throw new TaskDoneError();
     if (left === 0) store.wake(Header.ALL_DONE, Header.JOIN_WAITERS, Number.POSITIVE_INFINITY);
   }
 

@@ -68,7 +68,11 @@ export interface AttachOptions {
   codec?: Codec | CodecName;
 }
 
-export const ATTACH: unique symbol = Symbol('conc.queue.attach');
+/**
+ * The setup of the queue {@link fromSetup} is building: its constructor takes
+ * it instead of reading options (set and cleared around that one `new`).
+ */
+let attaching: QueueSetup | undefined;
 
 /** Each queue class: its order and its share-token kind (see {@link defineQueueClass}). */
 const classes = new Map<unknown, { kind: Kind; token: string }>();
@@ -91,8 +95,11 @@ function classOf(cls: unknown): { kind: Kind; token: string } | undefined {
 
 /** Validates the options and makes the shared store (or takes the one being attached). */
 export function setup(kind: Kind, where: string, options: object | undefined): QueueSetup {
-  const internal = (options as { [ATTACH]?: QueueSetup } | undefined)?.[ATTACH];
-  if (internal) return internal;
+  const attached = attaching;
+  if (attached !== undefined) {
+    attaching = undefined;
+    return attached;
+  }
   const o = (checkOptions(where, options, '{ maxsize, capacityBytes, codec }') ?? {}) as BaseQueueOptions & {
     maxsize?: unknown;
     key?: unknown;
@@ -236,6 +243,11 @@ export function defineQueueClass(
 }
 
 /** Builds a queue of class `cls` around an attached setup. */
-export function fromSetup<Q>(cls: new (options?: never) => Q, init: QueueSetup): Q {
-  return new cls({ [ATTACH]: init } as never);
+export function fromSetup<Q>(cls: new () => Q, init: QueueSetup): Q {
+  attaching = init;
+  try {
+    return new cls();
+  } finally {
+    attaching = undefined;
+  }
 }
