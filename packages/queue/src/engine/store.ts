@@ -65,6 +65,10 @@ export const INLINE_MAX = 4096;
 const DRAIN_SOME = 4;
 /** A thread's takes leave up to about this many bytes of the blocks it released for puts to reuse, then free some. */
 const RELEASED_KEPT = 64 * 1024;
+/** Released blocks a handle gathers before it hands them on in one compare-and-swap. */
+const RELEASE_BATCH = Number(process.env.CONC_QUEUE_RELEASE_BATCH ?? 32);
+/** ...or bytes of them: what a getter that stops getting may keep from puts. */
+const RELEASE_BYTES = 16 * 1024;
 
 const align8 = (n: number) => (n + 7) & ~7;
 
@@ -91,6 +95,11 @@ export class Store {
   private readonly linkCost: number;
   /** Bytes of blocks this thread released since its takes last freed some (a bound on what waits for reuse). */
   private releasedSinceDrain = 0;
+  /** Released blocks this handle holds before pushing them onto the shared stack (see {@link release}). */
+  private heldFirst = 0;
+  private heldLast = 0;
+  private heldCount = 0;
+  private heldBytes = 0;
   /** The section (QueueMemory.section) that last logged a write to DRAIN (see {@link detach}). */
   private drainSection = 0;
   /** An allocation of the section in progress could not reuse a released block as it was. */
@@ -301,6 +310,8 @@ export class Store {
       if (this.drain(Number.POSITIVE_INFINITY) > 0) b = alloc(s, size);
       if (b === 0) {
         const a = s.i32;
+        // Blocks this handle still holds go back first, for the retry to free.
+        if (this.flushReleased()) return 'again';
         return a[Header.DRAIN] !== 0 || Atomics.load(a, Header.RELEASED) !== 0 ? 'again' : 'full';
       }
     }
@@ -437,23 +448,44 @@ export class Store {
     return len;
   }
 
-  /** Hands the first `n` taken blocks back (lock-free); the next lock holder frees them. */
+  /**
+   * Hands the first `n` taken blocks back. They gather in this handle's own
+   * chain and go onto the shared lock-free stack RELEASE_BATCH blocks (or
+   * RELEASE_BYTES) at a time, so the stack's cache line moves between the
+   * threads once per batch, not once per item; the next lock holder frees them.
+   */
   release(blocks: readonly number[], n: number): void {
     if (n === 0) return;
-    for (let k = 0; k < n; k++) this.releasedSinceDrain += blockSize(this.s.i32, blocks[k]!);
     const a = this.s.i32;
-    const first = blocks[0]!;
-    const last = blocks[n - 1]!;
+    let bytes = 0;
+    for (let k = 0; k < n; k++) bytes += blockSize(a, blocks[k]!);
+    this.releasedSinceDrain += bytes;
     for (let k = 0; k < n - 1; k++) a[(blocks[k]! >> 2) + ItemWord.LINK] = blocks[k + 1]!;
+    const first = blocks[0]!;
+    if (this.heldLast === 0) this.heldFirst = first;
+    else a[(this.heldLast >> 2) + ItemWord.LINK] = first;
+    this.heldLast = blocks[n - 1]!;
+    this.heldCount += n;
+    this.heldBytes += bytes;
+    if (this.s.solo || this.heldCount >= RELEASE_BATCH || this.heldBytes >= RELEASE_BYTES) this.flushReleased();
+  }
+
+  /** Pushes the blocks this handle holds back onto the shared released stack. Returns whether it held any. */
+  flushReleased(): boolean {
+    const first = this.heldFirst;
+    if (first === 0) return false;
+    const last = this.heldLast;
+    this.heldFirst = this.heldLast = this.heldCount = this.heldBytes = 0;
+    const a = this.s.i32;
     if (this.s.solo) {
       a[(last >> 2) + ItemWord.LINK] = a[Header.RELEASED]!;
       a[Header.RELEASED] = first;
-      return;
+      return true;
     }
     for (;;) {
       const head = a[Header.RELEASED]!; // a guess: the compare-and-swap decides
       a[(last >> 2) + ItemWord.LINK] = head;
-      if (Atomics.compareExchange(a, Header.RELEASED, head, first) === head) return;
+      if (Atomics.compareExchange(a, Header.RELEASED, head, first) === head) return true;
     }
   }
 
