@@ -467,7 +467,8 @@ export class Store {
     this.heldLast = blocks[n - 1]!;
     this.heldCount += n;
     this.heldBytes += bytes;
-    if (this.s.solo || this.heldCount >= RELEASE_BATCH || this.heldBytes >= RELEASE_BYTES) this.flushReleased();
+    if (this.s.solo || this.heldCount >= RELEASE_BATCH || this.heldBytes >= RELEASE_BYTES)
+      this.flushReleased();
   }
 
   /** Pushes the blocks this handle holds back onto the shared released stack. Returns whether it held any. */
