@@ -35,7 +35,7 @@ export enum Header {
   REGISTRY = 5,
 
   /**
-   * Internal lock: 0 when free, else the holder's owner tag (see shared.ts).
+   * Internal lock: 0 when free, else the holder's owner tag (see memory.ts).
    * The state a section changes shares its cache line: taking the lock brings
    * that state along.
    */

@@ -1,17 +1,14 @@
 /**
  * The queue's shared state and its operations on encoded items, each one a
- * short critical section (see shared.ts). Payload bytes are copied into a block
+ * short critical section (see memory.ts). Payload bytes are copied into a block
  * inside the section when small, or between two sections when large, and an
  * item becomes visible only when it is linked into the order, so a half-written
  * item is never seen. Consumers copy an item out after the section that took it
- * and hand the block back on a lock-free stack. Puts take blocks from that
- * stack as they are when the size fits (no free, no allocation: the cheapest
- * section there is) and free only those they cannot use; a thread that has
- * handed back RELEASED_KEPT bytes makes its takes free the rest.
+ * and hand the block back (see recycler.ts).
  */
 
 import { OwnerRegistry } from '@conc/lock';
-import { alloc, blockSize, free, initArena } from './arena.js';
+import { alloc, blockSize, initArena } from './arena.js';
 import { faults } from './faults.js';
 import {
   ARENA_START,
@@ -24,12 +21,12 @@ import {
   LOG_HEAP,
   LOG_LINK_PLAIN,
   MAGIC,
-  MIN_SPLIT,
   PLAIN_HEADER,
   PRIORITY_HEADER,
 } from './layout.js';
 import { QueueMemory } from './memory.js';
 import { fifo, heap, lifo, type Order } from './order.js';
+import { DRAIN_SOME, Recycler } from './recycler.js';
 
 /** How a put section ended: every item in, or why it stopped early. */
 export type PutOutcome = 'done' | 'full' | 'shut-down' | 'again';
@@ -61,15 +58,6 @@ export function batchOf(bytes: Uint8Array[], keys: (Uint8Array | undefined)[] | 
 
 /** Items up to this many bytes are copied inside the critical section. */
 export const INLINE_MAX = 4096;
-/** Released blocks a section frees in passing when it frees any. */
-const DRAIN_SOME = 4;
-/** A thread's takes leave up to about this many bytes of the blocks it released for puts to reuse, then free some. */
-const RELEASED_KEPT = 64 * 1024;
-/** Released blocks a handle gathers before it hands them on in one compare-and-swap. */
-const RELEASE_BATCH = Number(process.env.CONC_QUEUE_RELEASE_BATCH ?? 32);
-/** ...or bytes of them: what a getter that stops getting may keep from puts. */
-const RELEASE_BYTES = 16 * 1024;
-
 const align8 = (n: number) => (n + 7) & ~7;
 
 export interface StoreInit {
@@ -93,15 +81,7 @@ export class Store {
   private readonly order: Order;
   private readonly tasks: boolean;
   private readonly linkCost: number;
-  /** Bytes of blocks this thread released since its takes last freed some (a bound on what waits for reuse). */
-  private releasedSinceDrain = 0;
-  /** Released blocks this handle holds before pushing them onto the shared stack (see {@link release}). */
-  private heldFirst = 0;
-  private heldLast = 0;
-  private heldCount = 0;
-  private heldBytes = 0;
-  /** The section (QueueMemory.section) that last logged a write to DRAIN (see {@link detach}). */
-  private drainSection = 0;
+  private readonly recycler: Recycler;
   /** An allocation of the section in progress could not reuse a released block as it was. */
   private allocated = false;
 
@@ -115,6 +95,7 @@ export class Store {
     this.order = this.kind === Kind.PRIORITY ? heap : this.kind === Kind.LIFO ? lifo : fifo;
     this.tasks = this.kind !== Kind.SIMPLE;
     this.linkCost = LOG_ALLOC + (this.kind === Kind.PRIORITY ? LOG_HEAP : LOG_LINK_PLAIN) + 8;
+    this.recycler = new Recycler(this.s, this.linkCost);
   }
 
   static create(init: StoreInit): Store {
@@ -228,7 +209,7 @@ export class Store {
         }
         if (i > from) this.counted(i - from);
         // Released blocks an allocation could not reuse are freed a few at a time.
-        if (this.allocated) this.drain(DRAIN_SOME);
+        if (this.allocated) this.recycler.drain(DRAIN_SOME);
       }
       s.commit();
       batch.done = i;
@@ -257,7 +238,7 @@ export class Store {
     return this.s.run((a) => {
       if (a[Header.STATE] !== 0) return 'shut-down';
       if (this.maxsize > 0 && a[Header.COUNT]! >= this.maxsize) return 'full';
-      this.drain(DRAIN_SOME);
+      this.recycler.drain(DRAIN_SOME);
       return this.allocItem(len, keyLen);
     });
   }
@@ -276,7 +257,7 @@ export class Store {
   commitReserved(b: number): 'done' | 'full' | 'shut-down' {
     return this.s.run((a) => {
       if (a[Header.STATE] !== 0) {
-        this.freeItem(b);
+        this.recycler.freeItem(b);
         return 'shut-down';
       }
       if (this.maxsize > 0 && a[Header.COUNT]! >= this.maxsize) return 'full';
@@ -288,14 +269,14 @@ export class Store {
 
   /** Gives back a reserved block that will not be linked (the put gave up). */
   discardReserved(b: number): void {
-    this.s.run(() => this.freeItem(b));
+    this.s.run(() => this.recycler.freeItem(b));
   }
 
   /** An item block for `keyLen + len` bytes: reused, allocated, or why not ('full', or 'again' once released blocks are freed). */
   private allocItem(len: number, keyLen: number): number | 'full' | 'again' {
     const s = this.s;
     const size = align8(this.header + keyLen + len);
-    const r = this.reuse(size);
+    const r = this.recycler.reuse(size);
     if (r === 0) this.allocated = true;
     else {
       // Still allocated and counted in USED: only the item words change.
@@ -307,11 +288,11 @@ export class Store {
     let b = alloc(s, size);
     if (b === 0) {
       // Free what consumers handed back, as much as this section's log allows, then try again.
-      if (this.drain(Number.POSITIVE_INFINITY) > 0) b = alloc(s, size);
+      if (this.recycler.drain(Number.POSITIVE_INFINITY) > 0) b = alloc(s, size);
       if (b === 0) {
         const a = s.i32;
         // Blocks this handle still holds go back first, for the retry to free.
-        if (this.flushReleased()) return 'again';
+        if (this.recycler.flushReleased()) return 'again';
         return a[Header.DRAIN] !== 0 || Atomics.load(a, Header.RELEASED) !== 0 ? 'again' : 'full';
       }
     }
@@ -320,22 +301,6 @@ export class Store {
     if (this.kind === Kind.PRIORITY) s.write(w + ItemWord.RANK_KEY, keyLen << 8);
     s.write(Header.USED, s.i32[Header.USED]! + blockSize(s.i32, b));
     return b;
-  }
-
-  /**
-   * Takes the next released block as it is when it is the size the allocator
-   * would hand out (at least `size`, too little over to split): no free and no
-   * allocation. Returns it, or 0.
-   */
-  private reuse(size: number): number {
-    const s = this.s;
-    const a = s.i32;
-    const d = a[Header.DRAIN]! || this.detach();
-    if (d === 0) return 0;
-    const have = blockSize(a, d);
-    if (have < size || have - size >= MIN_SPLIT) return 0;
-    this.setDrain(a[(d >> 2) + ItemWord.LINK]!);
-    return d;
   }
 
   /** Copies an item's key and `src[first, first + len)` into block `b`. */
@@ -413,13 +378,7 @@ export class Store {
         const left = a[Header.COUNT]! - n;
         s.write(Header.COUNT, left);
         faults?.hit('get.section');
-        // Puts reuse released blocks as they are (and free the ones they cannot use). Once this
-        // thread has released RELEASED_KEPT bytes, its takes free more than they release until the
-        // chain is gone; in between they leave the blocks alone for puts to reuse.
-        if (this.releasedSinceDrain >= RELEASED_KEPT) {
-          this.drain(2 * DRAIN_SOME + n);
-          if (a[Header.DRAIN] === 0) this.releasedSinceDrain = 0;
-        }
+        this.recycler.afterTake(n);
       }
       s.commit();
       this.takenCount = n;
@@ -448,101 +407,9 @@ export class Store {
     return len;
   }
 
-  /**
-   * Hands the first `n` taken blocks back. They gather in this handle's own
-   * chain and go onto the shared lock-free stack RELEASE_BATCH blocks (or
-   * RELEASE_BYTES) at a time, so the stack's cache line moves between the
-   * threads once per batch, not once per item; the next lock holder frees them.
-   */
+  /** Hands the first `n` taken blocks back (lock-free; see Recycler.release). */
   release(blocks: readonly number[], n: number): void {
-    if (n === 0) return;
-    const a = this.s.i32;
-    let bytes = 0;
-    for (let k = 0; k < n; k++) bytes += blockSize(a, blocks[k]!);
-    this.releasedSinceDrain += bytes;
-    for (let k = 0; k < n - 1; k++) a[(blocks[k]! >> 2) + ItemWord.LINK] = blocks[k + 1]!;
-    const first = blocks[0]!;
-    if (this.heldLast === 0) this.heldFirst = first;
-    else a[(this.heldLast >> 2) + ItemWord.LINK] = first;
-    this.heldLast = blocks[n - 1]!;
-    this.heldCount += n;
-    this.heldBytes += bytes;
-    if (this.s.solo || this.heldCount >= RELEASE_BATCH || this.heldBytes >= RELEASE_BYTES)
-      this.flushReleased();
-  }
-
-  /** Pushes the blocks this handle holds back onto the shared released stack. Returns whether it held any. */
-  flushReleased(): boolean {
-    const first = this.heldFirst;
-    if (first === 0) return false;
-    const last = this.heldLast;
-    this.heldFirst = this.heldLast = this.heldCount = this.heldBytes = 0;
-    const a = this.s.i32;
-    if (this.s.solo) {
-      a[(last >> 2) + ItemWord.LINK] = a[Header.RELEASED]!;
-      a[Header.RELEASED] = first;
-      return true;
-    }
-    for (;;) {
-      const head = a[Header.RELEASED]!; // a guess: the compare-and-swap decides
-      a[(last >> 2) + ItemWord.LINK] = head;
-      if (Atomics.compareExchange(a, Header.RELEASED, head, first) === head) return true;
-    }
-  }
-
-  /**
-   * Frees up to `max` released blocks within this section's log room. The
-   * released chain is detached with one exchange and parked in DRAIN, whose
-   * later updates are logged: a section rolled back leaves the rest of the
-   * chain there for the next holder. (A thread is terminated only at an
-   * interrupt check, never between the exchange and the store.)
-   */
-  private drain(max: number): number {
-    const s = this.s;
-    const a = s.i32;
-    let d = a[Header.DRAIN]! || this.detach();
-    let n = 0;
-    while (d !== 0 && n < max && s.logRoom() > this.linkCost + LOG_FREE + 16) {
-      const next = a[(d >> 2) + ItemWord.LINK]!;
-      this.freeItem(d);
-      d = next;
-      n++;
-    }
-    if (n > 0) this.setDrain(d);
-    return n;
-  }
-
-  /**
-   * Moves the released chain into DRAIN: one exchange, which no rollback can
-   * undo, so DRAIN's new value is stored unlogged and a rolled-back section
-   * leaves the chain there for the next holder. (A thread is terminated only
-   * at an interrupt check, never between the exchange and the store.) Not
-   * after this section logged a write to DRAIN: rolling that back would
-   * overwrite the chain and lose it. Returns the chain, or 0.
-   */
-  private detach(): number {
-    const s = this.s;
-    const a = s.i32;
-    if (this.drainSection === s.section || a[Header.RELEASED] === 0) return 0;
-    let d: number;
-    if (s.solo) {
-      d = a[Header.RELEASED]!;
-      a[Header.RELEASED] = 0;
-    } else d = Atomics.exchange(a, Header.RELEASED, 0);
-    a[Header.DRAIN] = d;
-    return d;
-  }
-
-  /** A logged write to DRAIN (and a note that this section made one). */
-  private setDrain(d: number): void {
-    this.drainSection = this.s.section;
-    this.s.write(Header.DRAIN, d);
-  }
-
-  private freeItem(b: number): void {
-    const s = this.s;
-    s.write(Header.USED, s.i32[Header.USED]! - blockSize(s.i32, b));
-    free(s, b);
+    this.recycler.release(blocks, n);
   }
 
   // ---- tasks and shutdown ---------------------------------------------------
@@ -575,7 +442,7 @@ export class Store {
         while (s.logRoom() > LOG_HEAP + LOG_FREE + 16) {
           const b = this.order.pop(s);
           if (b === 0) break;
-          this.freeItem(b);
+          this.recycler.freeItem(b);
           n++;
         }
         if (n === 0) return false;
