@@ -22,7 +22,9 @@ export interface WaitOptions {
   /**
    * Give up after this many milliseconds with `FullError` / `EmptyError`. The
    * time covers the whole call, including any wait for the queue's internal
-   * lock. `0` tries once. Leave it out (or pass `Infinity`) to wait as long as it takes.
+   * lock (held for well under a microsecond at a time; after its holder died,
+   * until that death is known: see the README's "When a thread dies"). `0`
+   * tries once. Leave it out (or pass `Infinity`) to wait as long as it takes.
    * @default Infinity
    * @example
    * ```ts
