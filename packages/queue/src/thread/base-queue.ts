@@ -6,25 +6,16 @@
  */
 import { type Codec, shareSymbol } from '@conc/serialize';
 import { abortReason, checkBoolean, checkInt, checkOptions, NO_WAIT } from '@conc/serialize/internal';
-import {
-  EmptyError,
-  FullError,
-  GetDeserializationError,
-  ItemTooLargeError,
-  isShutDownError,
-  ShutDownError,
-} from '../core/errors.js';
+import { EmptyError, FullError, ItemTooLargeError, isShutDownError, ShutDownError } from '../core/errors.js';
 import { type ShutdownOptions, type Wait, type WaitOptions, waitOf } from '../core/options.js';
-import { faults } from '../engine/faults.js';
 import { Header } from '../engine/layout.js';
 import { Putter } from '../engine/putter.js';
 import { type Batch, batchOf, INLINE_MAX, type Store } from '../engine/store.js';
 import { NOT_EMPTY, NOT_FULL, waitAsync, waitSync } from '../engine/wait.js';
 import { kindName, type QueueSetup } from './setup.js';
+import { TakenItems } from './taken-items.js';
 
 const RESOLVED: Promise<void> = Promise.resolve();
-/** Largest private copy-out buffer kept per queue handle (larger items get a buffer of their own). */
-const SCRATCH_MAX = 256 * 1024;
 
 let storeOf: (q: object) => Store;
 
@@ -39,8 +30,8 @@ export abstract class BaseQueue<T> {
   readonly #codec: Codec;
   readonly #keyOf: ((item: T) => Uint8Array) | undefined;
   readonly #keyed: boolean;
-  /** Items are copied out of shared memory into this Buffer before decoding (codecs read Buffers fastest). */
-  #scratch: Buffer = Buffer.allocUnsafeSlow(256);
+  /** Decodes what each take unlinked. */
+  readonly #taken: TakenItems<T>;
   /** The batch of one that every single put goes through (reused: the fast path allocates nothing). */
   readonly #one: Batch;
   /** Where the codec's `encodeRange` leaves an item. */
@@ -61,6 +52,7 @@ export abstract class BaseQueue<T> {
     this.#codec = init.codec;
     this.#keyOf = init.keyOf as ((item: T) => Uint8Array) | undefined;
     this.#keyed = init.keyed ?? false;
+    this.#taken = new TakenItems(init.store, init.codec);
     this.#one = {
       bytes: [EMPTY_BYTES],
       start: [0],
@@ -296,50 +288,6 @@ export abstract class BaseQueue<T> {
 
   // ---- get ------------------------------------------------------------------
 
-  /** Decodes the blocks the last take unlinked, hands them back, and wakes as many putters. */
-  #finish(into: T[] | undefined): T | undefined {
-    const store = this.#store;
-    const taken = store.taken;
-    const n = store.takenCount;
-    faults?.hit('get.copy');
-    let first: T | undefined;
-    let failure: unknown;
-    let failed = 0;
-    try {
-      for (let k = 0; k < n; k++) {
-        const b = taken[k]!;
-        const len = store.lengthOf(b);
-        if (len > this.#scratch.length && len <= SCRATCH_MAX) {
-          this.#scratch = Buffer.allocUnsafeSlow(Math.min(SCRATCH_MAX, 2 ** Math.ceil(Math.log2(len))));
-        }
-        const buf = len <= this.#scratch.length ? this.#scratch : Buffer.allocUnsafeSlow(len);
-        store.copyOut(b, buf);
-        const codec = this.#codec;
-        let value: T;
-        try {
-          value = (
-            codec.decodePrefix !== undefined
-              ? codec.decodePrefix(buf, len)
-              : codec.decode(buf.subarray(0, len))
-          ) as T;
-        } catch (err) {
-          // The others taken with it are still decoded (and kept, on the error).
-          failure ??= err;
-          failed++;
-          continue;
-        }
-        if (into) into.push(value);
-        else first = value;
-      }
-    } finally {
-      store.release(taken, n);
-      store.wake(Header.NOT_FULL, Header.PUT_WAITERS, n);
-    }
-    // A single get takes one item: if it failed, nothing decoded.
-    if (failed > 0) throw undecodable(failure, n, failed, into ? [...into] : []);
-    return first;
-  }
-
   /** Takes up to `max` items now: true when it got some; throws once shut down and empty. */
   #take(max: number): boolean {
     const outcome = this.#store.take(max);
@@ -359,7 +307,7 @@ export abstract class BaseQueue<T> {
     try {
       const wait = waitOf('get', options);
       if (wait.signal?.aborted) return Promise.reject(abortReason(wait.signal));
-      if (this.#take(1)) return Promise.resolve(this.#finish(undefined) as T);
+      if (this.#take(1)) return Promise.resolve(this.#taken.finish(undefined) as T);
       if (wait.deadline === NO_WAIT) throw new EmptyError();
       return this.#getAsync(1, undefined, wait);
     } catch (err) {
@@ -372,7 +320,7 @@ export abstract class BaseQueue<T> {
     let first: T | undefined;
     const got = await waitAsync(this.#store.s.i32, NOT_EMPTY, wait.deadline, wait.signal, () => {
       if (!this.#take(max)) return false;
-      first = this.#finish(into);
+      first = this.#taken.finish(into);
       return true;
     });
     if (!got) throw new EmptyError();
@@ -381,12 +329,12 @@ export abstract class BaseQueue<T> {
 
   #getSync(max: number, into: T[] | undefined, wait: Wait): T {
     throwIfAborted(wait);
-    if (this.#take(max)) return this.#finish(into) as T;
+    if (this.#take(max)) return this.#taken.finish(into) as T;
     if (wait.deadline === NO_WAIT) throw new EmptyError();
     let first: T | undefined;
     const got = waitSync(this.#store.s.i32, NOT_EMPTY, wait.deadline, wait.signal, () => {
       if (!this.#take(max)) return false;
-      first = this.#finish(into);
+      first = this.#taken.finish(into);
       return true;
     });
     if (!got) throw new EmptyError();
@@ -418,7 +366,7 @@ export abstract class BaseQueue<T> {
       if (wait.signal?.aborted) return Promise.reject(abortReason(wait.signal));
       const out: T[] = [];
       if (this.#take(max)) {
-        this.#finish(out);
+        this.#taken.finish(out);
         return Promise.resolve(out);
       }
       if (wait.deadline === NO_WAIT) throw new EmptyError();
@@ -508,20 +456,4 @@ function checkMax(what: string, max: unknown): number {
 /** A Sync call's first look at its signal, before it touches the queue. */
 function throwIfAborted(wait: Wait): void {
   if (wait.signal?.aborted) throw abortReason(wait.signal);
-}
-
-/** The error of a get whose taken items did not all decode (see {@link GetDeserializationError}). */
-function undecodable<T>(
-  cause: unknown,
-  taken: number,
-  failed: number,
-  items: T[],
-): GetDeserializationError<T> {
-  return new GetDeserializationError(
-    `queue: ${failed} of the ${taken} item(s) this get took could not be decoded; all ${taken} are out of the queue ` +
-      '(error.items holds those that decoded, error.taken how many to mark done)',
-    items,
-    taken,
-    { cause },
-  );
 }
