@@ -1,7 +1,7 @@
 import { type ChildProcess, fork, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Mailbox } from './mailbox.js';
-import { type TrackedResource, track, untrack } from './registry.js';
+import { noteSpawned, type TrackedResource, track, untrack } from './registry.js';
 
 export interface ChildExit {
   code: number | null;
@@ -68,6 +68,7 @@ export class TrackedChild implements TrackedResource, AsyncDisposable {
       return exit;
     });
     track(this);
+    noteSpawned(child.pid);
   }
 
   get pid(): number | undefined {

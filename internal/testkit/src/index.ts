@@ -7,6 +7,7 @@ export { fixture } from './fixture.js';
 export { collectLeaks, type LeakBaseline, takeBaseline } from './leaks.js';
 export { noise } from './noise.js';
 export { activeResourceCounts, liveResourceReport } from './report.js';
+export { concSegments, removeLeakedSegments, segmentCreator } from './shm.js';
 export { tempDir } from './temp.js';
 export { type EventuallyOptions, eventually, failure, sleep, WatchdogTimeoutError, within } from './time.js';
 export { startWorker, TrackedWorker } from './worker.js';

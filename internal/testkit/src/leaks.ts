@@ -3,12 +3,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tracked, untrack } from './registry.js';
 import { activeResourceCounts, socketDelta } from './report.js';
+import { concSegments, removeLeakedSegments } from './shm.js';
 import { sleep } from './time.js';
 
 /** What the process looked like before a test: compared with what it looks like after. */
 export interface LeakBaseline {
   readonly handles: Map<string, number>;
   readonly concTempEntries: Set<string>;
+  /** `/dev/shm/conc-*` before the test (every process's: the check only counts this test's own). */
+  readonly concSegments: Set<string>;
 }
 
 /**
@@ -24,13 +27,18 @@ function concTempEntries(): Set<string> {
 }
 
 export function takeBaseline(): LeakBaseline {
-  return { handles: activeResourceCounts(), concTempEntries: concTempEntries() };
+  return {
+    handles: activeResourceCounts(),
+    concTempEntries: concTempEntries(),
+    concSegments: concSegments(),
+  };
 }
 
 /**
  * Ends whatever the test left behind and returns a description of each leak:
  * live workers and children, temp dirs and socket files that were not
- * removed, sockets and servers still open. Temp dirs from `tempDir()` are
+ * removed, sockets and servers still open, shared memory segments that this
+ * process or its children made and nobody removed. Temp dirs from `tempDir()` are
  * removed silently (that is their contract). Sockets get a short grace period,
  * since a close completes on the next turns of the event loop.
  */
@@ -51,6 +59,10 @@ export async function collectLeaks(baseline: LeakBaseline, graceMs = 1000): Prom
     if (baseline.concTempEntries.has(name)) continue;
     leaks.push(`temp entry ${join(tmpdir(), name)} left behind`);
     rmSync(join(tmpdir(), name), { recursive: true, force: true });
+  }
+  // After the children are ended: a segment they leave on their way out is counted too.
+  for (const name of removeLeakedSegments(baseline.concSegments)) {
+    leaks.push(`shared memory segment /dev/shm/${name} left behind`);
   }
   const deadline = Date.now() + graceMs;
   let delta = socketDelta(baseline.handles);

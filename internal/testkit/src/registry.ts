@@ -27,3 +27,15 @@ export function untrack(resource: TrackedResource): void {
 export function tracked(): TrackedResource[] {
   return [...live];
 }
+
+const spawned = new Set<number>();
+
+/** Records the pid of a process a test started: the leak check owns what such processes leave. */
+export function noteSpawned(pid: number | undefined): void {
+  if (pid !== undefined) spawned.add(pid);
+}
+
+/** Every pid the testkit has started in this process, dead or alive. */
+export function spawnedPids(): ReadonlySet<number> {
+  return spawned;
+}

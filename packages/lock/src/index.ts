@@ -22,7 +22,5 @@ export { Event, type EventOptions } from './thread/event.js';
 export type { Placement } from './thread/layout.js';
 export { Lock } from './thread/lock.js';
 export type { LockOptions } from './thread/owned-lock.js';
-export { type ParkResult, parkAsync, parkSync, pendingParks, WAIT_SLICE_MS } from './thread/park.js';
-export { OwnerRegistry } from './thread/registry.js';
 export { RLock } from './thread/rlock.js';
 export { BoundedSemaphore, Semaphore, type SemaphoreOptions } from './thread/semaphore.js';

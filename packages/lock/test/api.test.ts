@@ -11,11 +11,12 @@ import {
   isWouldDeadlockError,
   Lock,
   LockNotOwnedError,
-  parkAsync,
-  pendingParks,
   RLock,
   Semaphore,
 } from '../src/index.js';
+import { pendingParks, threadEngine } from '../src/internal.js';
+
+const parkAsync = threadEngine.parkAsync;
 
 function thrown(fn: () => unknown): unknown {
   try {
@@ -93,7 +94,9 @@ describe('options are validated up front', () => {
   it('constructors', () => {
     expect(thrown(() => new Semaphore(-1))).toBeInstanceOf(RangeError);
     expect(thrown(() => new Semaphore(1.5))).toBeInstanceOf(RangeError);
-    expect(thrown(() => new Semaphore(1, { maxHolders: 0 }))).toBeInstanceOf(RangeError);
+    expect(
+      thrown(() => new Semaphore(1, { returnPermitsOfDeadHolders: true, maxHolders: 0 })),
+    ).toBeInstanceOf(RangeError);
     expect(thrown(() => new Barrier(0))).toBeInstanceOf(RangeError);
     expect(thrown(() => new Barrier(2, { timeout: -5 }))).toBeInstanceOf(RangeError);
     expect(thrown(() => new Barrier(2, { action: 'x' as unknown as () => void }))).toBeInstanceOf(TypeError);
@@ -121,6 +124,130 @@ describe('options are validated up front', () => {
     await expect(set.wait({ timeout: -1 })).rejects.toBeInstanceOf(RangeError);
     expect(thrown(() => set.waitSync({ timeout: -1 }))).toBeInstanceOf(RangeError);
     await expect(lock.withLock(undefined as unknown as () => void)).rejects.toBeInstanceOf(TypeError);
+  });
+});
+
+/**
+ * Issue 14, finding 10: a wrong-typed option is reported with its type
+ * (`got the string "10"`), never echoed as if it were a valid value.
+ */
+describe('wrong-typed options say what they got', () => {
+  const bad = <T>(value: unknown) => value as T;
+  const ms = 'timeout must be a number of milliseconds \\(>= 0, or Infinity\\), got the string "10"';
+  type Call = [string, () => unknown, RegExp];
+  const calls = (): Call[] => {
+    const lock = new Lock();
+    const rlock = new RLock();
+    const sem = new Semaphore(1);
+    const bsem = new BoundedSemaphore(1);
+    const cond = new Condition();
+    cond.acquireSync();
+    const event = new Event();
+    const barrier = new Barrier(2);
+    const t = { timeout: bad<number>('10') };
+    return [
+      ['Lock.acquire', () => lock.acquire(t), new RegExp(`^Lock.acquire: ${ms}$`)],
+      ['Lock.acquireSync', () => lock.acquireSync(t), new RegExp(`^Lock.acquireSync: ${ms}$`)],
+      ['Lock.lock', () => lock.lock(t), new RegExp(`^Lock.acquire: ${ms}$`)],
+      ['RLock.acquire', () => rlock.acquire(t), new RegExp(`^RLock.acquire: ${ms}$`)],
+      ['Semaphore.acquire', () => sem.acquire(t), new RegExp(`^Semaphore.acquire: ${ms}$`)],
+      [
+        'BoundedSemaphore.acquireSync',
+        () => bsem.acquireSync(t),
+        new RegExp(`^BoundedSemaphore.acquireSync: ${ms}$`),
+      ],
+      ['Condition.acquire', () => cond.acquire(t), new RegExp(`^RLock.acquire: ${ms}$`)],
+      ['Condition.wait', () => cond.wait(t), new RegExp(`^Condition.wait: ${ms}$`)],
+      [
+        'Condition.waitForSync',
+        () => cond.waitForSync(() => true, t),
+        new RegExp(`^Condition.waitForSync: ${ms}$`),
+      ],
+      ['Event.wait', () => event.wait(t), new RegExp(`^Event.wait: ${ms}$`)],
+      ['Event.waitSync', () => event.waitSync(t), new RegExp(`^Event.waitSync: ${ms}$`)],
+      ['Barrier.wait', () => barrier.wait(t), new RegExp(`^Barrier.wait: ${ms}$`)],
+      ['new Barrier', () => new Barrier(2, t), new RegExp(`^Barrier: ${ms}$`)],
+      [
+        'blocking',
+        () => lock.acquire({ blocking: bad<boolean>('no') }),
+        /^Lock.acquire: blocking must be a boolean, got the string "no"$/,
+      ],
+      [
+        'signal',
+        () => event.wait({ signal: bad<AbortSignal>('stop') }),
+        /^Event.wait: signal must be an AbortSignal, got the string "stop"$/,
+      ],
+      [
+        'onOwnerDied',
+        () => sem.acquire({ onOwnerDied: bad<() => void>('log') }),
+        /^Semaphore.acquire: onOwnerDied must be a function, got the string "log"$/,
+      ],
+      [
+        'options',
+        () => lock.acquire(bad<object>(10)),
+        /^Lock.acquire: options must be an object like \{ blocking, timeout, signal, onOwnerDied \}, got 10$/,
+      ],
+      [
+        'Semaphore value',
+        () => new Semaphore(bad<number>('5')),
+        /^Semaphore: value must be an integer from 0 to 1073741823, got the string "5"$/,
+      ],
+      [
+        'maxHolders',
+        () => new Semaphore(1, { returnPermitsOfDeadHolders: true, maxHolders: bad<number>('5') }),
+        /^Semaphore: maxHolders must be an integer from 1 to 65536, got the string "5"$/,
+      ],
+      [
+        'returnPermitsOfDeadHolders',
+        () => new Semaphore(1, { returnPermitsOfDeadHolders: bad<boolean>('yes') }),
+        /^Semaphore: returnPermitsOfDeadHolders must be a boolean, got the string "yes"$/,
+      ],
+      [
+        'release n',
+        () => sem.release(bad<number>('2')),
+        /^Semaphore.release: n must be an integer from 1 to 1073741823, got the string "2"$/,
+      ],
+      [
+        'parties',
+        () => new Barrier(bad<number>('3')),
+        /^Barrier: parties must be an integer from 1 to 65536, got the string "3"$/,
+      ],
+      [
+        'capacity',
+        () => new Condition(undefined, { capacity: bad<number>('4') }),
+        /^Condition: capacity must be an integer from 1 to 65536, got the string "4"$/,
+      ],
+      [
+        'notify n',
+        () => cond.notify(bad<number>('1')),
+        /^Condition.notify: n must be a non-negative number, got the string "1"$/,
+      ],
+      [
+        'byteOffset',
+        () => new Lock({ buffer: new SharedArrayBuffer(32), byteOffset: bad<number>('8') }),
+        /^Lock: byteOffset must be a non-negative multiple of 4, got the string "8"$/,
+      ],
+      [
+        'buffer',
+        () => new Event({ buffer: bad<SharedArrayBuffer>(new ArrayBuffer(16)) }),
+        /^Event: buffer must be a SharedArrayBuffer \(other threads cannot see an ArrayBuffer\), got an ArrayBuffer$/,
+      ],
+    ];
+  };
+  it('for every primitive, call and constructor (TypeError, message names the value and its type)', async () => {
+    for (const [name, call, message] of calls()) {
+      let err: unknown;
+      try {
+        await call();
+      } catch (e) {
+        err = e;
+      }
+      expect({ name, err }).toMatchObject({ name, err: expect.any(TypeError) });
+      expect({ name, message: (err as Error).message }).toMatchObject({
+        name,
+        message: expect.stringMatching(message),
+      });
+    }
   });
 });
 

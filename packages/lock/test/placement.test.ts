@@ -17,7 +17,7 @@ describe('primitives built from (buffer, byteOffset)', () => {
     const sizes = [
       Lock.byteLength(),
       RLock.byteLength(),
-      Semaphore.byteLength({ maxHolders: 4 }),
+      Semaphore.byteLength({ returnPermitsOfDeadHolders: true, maxHolders: 4 }),
       Event.byteLength(),
       Condition.byteLength({ capacity: 4 }),
       Barrier.byteLength(2),
@@ -27,7 +27,7 @@ describe('primitives built from (buffer, byteOffset)', () => {
     const at = (i: number) => ({ buffer, byteOffset: offsets[i] });
     const lock = new Lock(at(0));
     const rlock = new RLock(at(1));
-    const sem = new Semaphore(2, { ...at(2), maxHolders: 4 });
+    const sem = new Semaphore(2, { ...at(2), returnPermitsOfDeadHolders: true, maxHolders: 4 });
     const event = new Event(at(3));
     const cond = new Condition(lock, { ...at(4), capacity: 4 });
     const barrier = new Barrier(2, at(5));
@@ -63,7 +63,7 @@ describe('primitives built from (buffer, byteOffset)', () => {
     // Same thread, so b may release what a took: the owner is the thread.
     b.release();
     expect(a.locked()).toBe(false);
-    const s1 = new Semaphore(3, { buffer, byteOffset: 32, maxHolders: 1 });
+    const s1 = new Semaphore(3, { buffer, byteOffset: 32, returnPermitsOfDeadHolders: true, maxHolders: 1 });
     const s2 = new Semaphore(99, { buffer, byteOffset: 32 });
     expect(s2.value).toBe(3);
     s1.acquireSync();
@@ -73,14 +73,12 @@ describe('primitives built from (buffer, byteOffset)', () => {
   it('memory holding another primitive or unrelated data is refused with a clear error', () => {
     const buffer = new SharedArrayBuffer(256);
     new Lock({ buffer, byteOffset: 0 });
-    const wrongKind = catchError(() => new Semaphore(1, { buffer, byteOffset: 0, maxHolders: 1 }));
+    const wrongKind = catchError(() => new Semaphore(1, { buffer, byteOffset: 0 }));
     expect(isForeignBufferError(wrongKind)).toBe(true);
     expect((wrongKind as Error).message).toMatch(/holds a Lock, not a Semaphore/);
-    expect(catchError(() => new BoundedSemaphore(1, { buffer, byteOffset: 0, maxHolders: 2 }))).toMatchObject(
-      {
-        code: 'ERR_CONC_FOREIGN_BUFFER',
-      },
-    );
+    expect(catchError(() => new BoundedSemaphore(1, { buffer, byteOffset: 0 }))).toMatchObject({
+      code: 'ERR_CONC_FOREIGN_BUFFER',
+    });
 
     new Int32Array(buffer, 64, 4).fill(0x12345678);
     const garbage = catchError(() => new Event({ buffer, byteOffset: 64 }));
@@ -91,8 +89,12 @@ describe('primitives built from (buffer, byteOffset)', () => {
       code: 'ERR_CONC_FOREIGN_BUFFER',
       message: expect.stringMatching(/parties 3, not 4/),
     });
-    new Semaphore(1, { buffer, byteOffset: 192, maxHolders: 2 });
-    expect(catchError(() => new Semaphore(1, { buffer, byteOffset: 192, maxHolders: 3 }))).toMatchObject({
+    new Semaphore(1, { buffer, byteOffset: 192, returnPermitsOfDeadHolders: true, maxHolders: 2 });
+    expect(
+      catchError(
+        () => new Semaphore(1, { buffer, byteOffset: 192, returnPermitsOfDeadHolders: true, maxHolders: 3 }),
+      ),
+    ).toMatchObject({
       code: 'ERR_CONC_FOREIGN_BUFFER',
     });
   });

@@ -12,3 +12,41 @@ export class ManagerUnavailableError extends ConcError {
 }
 
 export const isManagerUnavailableError = errorGuard(ManagerUnavailableError);
+
+/**
+ * A proxy called a method its type does not expose: a private name, a name
+ * outside the type's `exposed` list, or `__proto__` / `constructor`. Nothing
+ * on the server was touched.
+ */
+export class MethodNotExposedError extends ConcError {
+  static {
+    defineConcError(this, 'MethodNotExposedError', 'ERR_CONC_MANAGER_NOT_EXPOSED');
+  }
+}
+
+export const isMethodNotExposedError = errorGuard(MethodNotExposedError);
+
+/**
+ * The object a proxy refers to no longer exists on the server: every
+ * reference to it was dropped (the proxies were released or their processes
+ * died), or it never existed there.
+ */
+export class ObjectFreedError extends ConcError {
+  static {
+    defineConcError(this, 'ObjectFreedError', 'ERR_CONC_MANAGER_OBJECT_FREED');
+  }
+}
+
+export const isObjectFreedError = errorGuard(ObjectFreedError);
+
+/**
+ * Python's `KeyError`: `dict.pop(key)` without a default, or a value operation
+ * on a key the dict does not hold.
+ */
+export class KeyError extends ConcError {
+  static {
+    defineConcError(this, 'KeyError', 'ERR_CONC_MANAGER_KEY');
+  }
+}
+
+export const isKeyError = errorGuard(KeyError);

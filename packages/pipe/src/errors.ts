@@ -29,6 +29,21 @@ export class AuthenticationError extends ConcError {
 }
 
 /**
+ * A `Listener` turned the connection away because it was busy: it was
+ * handling its limit of handshakes at once (`maxPendingHandshakes`) and
+ * closed the connection that had been waiting longest without a word from
+ * its client. Raised by `Client()` on the refused side (the listener says so
+ * before it closes), and given to the listener's `onError` for each refusal.
+ * Retrying later is reasonable; many of them mean the listener is being
+ * flooded with connections that never authenticate.
+ */
+export class ListenerBusyError extends ConcError {
+  static {
+    defineConcError(this, 'ListenerBusyError', 'ERR_CONC_LISTENER_BUSY');
+  }
+}
+
+/**
  * `recvBytesInto()` received a message longer than the space left in the
  * buffer. As in Python, the message is consumed and carried by the error, so
  * nothing is lost.
@@ -81,6 +96,8 @@ export class UnknownMethodError extends ConcError {
 export const isConnectionClosedError = errorGuard(ConnectionClosedError);
 /** True for an {@link AuthenticationError} from any thread, process or copy of this package. */
 export const isAuthenticationError = errorGuard(AuthenticationError);
+/** True for a {@link ListenerBusyError} from any thread, process or copy of this package. */
+export const isListenerBusyError = errorGuard(ListenerBusyError);
 /** True for a {@link BufferTooShortError} from any thread, process or copy of this package. */
 export const isBufferTooShortError = errorGuard(BufferTooShortError);
 /** True for a {@link PipeTimeoutError} from any thread, process or copy of this package. */

@@ -18,16 +18,18 @@ export {
   isAuthenticationError,
   isBufferTooShortError,
   isConnectionClosedError,
+  isListenerBusyError,
   isPipeTimeoutError,
   isUnknownMethodError,
+  ListenerBusyError,
   PipeTimeoutError,
   UnknownMethodError,
 } from './errors.js';
 export { Pipe, type ProcessPipeOptions, type ThreadPipeOptions } from './pipe.js';
-export type { Address, TcpAddress } from './process/address.js';
+export type { Address, ListenAddress, TcpAddress } from './process/address.js';
 export { Client, type ClientOptions } from './process/client.js';
 export type { DigestName } from './process/handshake.js';
-export { Listener, type ListenerOptions } from './process/listener.js';
+export { Listener, type ListenerOptions, type ListenerRefusals } from './process/listener.js';
 export {
   PROCESS_CONNECTION_KIND,
   SocketConnection,

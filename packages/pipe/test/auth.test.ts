@@ -8,12 +8,13 @@ import { execFileSync } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { connect, createServer, type Socket } from 'node:net';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { defaultCodec } from '@conc/serialize';
 import { tempDir, within } from '@conc/testkit';
 import { describe, expect, it } from 'vitest';
 import { answerChallenge, deliverChallenge, type HandshakeIO } from '../src/process/handshake.js';
-import { Client, isAuthenticationError, Listener, rejectionOf } from './helpers.js';
+import { Client, isAuthenticationError, isListenerBusyError, Listener, rejectionOf } from './helpers.js';
 
 const enc = new TextEncoder();
 
@@ -181,6 +182,19 @@ describe('Listener and Client authentication', () => {
       // The key never shows up in what is reported.
       for (const e of [err, ...errors]) expect(`${e.message} ${e.stack}`).not.toMatch(/k3y/);
       await Promise.all([good.close(), conn.close()]);
+    } finally {
+      await listener.close();
+    }
+  });
+
+  it('keeps its own copy of the key: the caller may wipe its buffer once listening', async () => {
+    const key = Buffer.from('k3y-to-be-wiped');
+    const listener = await Listener.listen({ authkey: key });
+    try {
+      key.fill(0);
+      const client = await Client(listener.address, { authkey: 'k3y-to-be-wiped' });
+      const conn = await listener.accept({ timeout: 10_000 });
+      await Promise.all([client.close(), conn.close()]);
     } finally {
       await listener.close();
     }
@@ -356,11 +370,13 @@ describe('Listener and Client authentication', () => {
     }
   });
 
-  it('refuses clients beyond maxPendingHandshakes at once', async () => {
+  it('at maxPendingHandshakes, a new client makes room: the one silent longest is told, closed and reported', async () => {
+    const errors: Error[] = [];
     const listener = await Listener.listen({
       authkey: 'k',
       maxPendingHandshakes: 2,
       handshakeTimeout: 10_000,
+      onError: (e) => errors.push(e),
     });
     try {
       const first = rawClient(listener.address as string);
@@ -374,18 +390,67 @@ describe('Listener and Client authentication', () => {
         'two handshakes started',
       );
       const third = rawClient(listener.address as string);
-      await within(third.closed, 10_000, 'third refused');
-      expect(third.received().length).toBe(0);
-      first.socket.destroy();
+      await within(first.closed, 10_000, 'first (silent longest) closed');
+      // Its challenge, then the refusal saying why.
+      const frames = first.received();
+      const challengeEnd = 4 + frames.readInt32BE(0);
+      const refusal = frames.subarray(challengeEnd + 4, challengeEnd + 4 + frames.readInt32BE(challengeEnd));
+      expect(refusal.toString('latin1')).toMatch(
+        /^#BUSY#busy: 2 handshakes were in progress \(maxPendingHandshakes\)/,
+      );
+      expect(errors).toHaveLength(1);
+      expect(isListenerBusyError(errors[0])).toBe(true);
+      expect(errors[0]?.message).toMatch(/refused a client to make room: 2 handshakes/);
+      expect(listener.refusals).toEqual({ busy: 1, deadline: 0, authentication: 0 });
+      // A real client still gets in (making room again: second, now silent longest, goes).
+      const good = await Client(listener.address, { authkey: 'k' });
+      const conn = await listener.accept({ timeout: 10_000 });
+      await good.send('in');
+      expect(await conn.recv()).toBe('in');
+      expect(third.socket.destroyed).toBe(false);
+      expect(listener.refusals.busy).toBe(2);
+      await Promise.all([good.close(), conn.close()]);
       second.socket.destroy();
+      third.socket.destroy();
     } finally {
       await listener.close();
+    }
+  });
+
+  it("a Client turned away by a busy listener says so: ListenerBusyError with the listener's reason", async () => {
+    const dir = await tempDir();
+    const path = join(dir, 'busy.sock');
+    const frame = (s: string) => Buffer.concat([Buffer.from([0, 0, 0, s.length]), Buffer.from(s, 'latin1')]);
+    // A listener at its limit (ours writes exactly this), first as the challenge, then as the verdict.
+    let verdictToo = false;
+    const server = createServer((socket: Socket) => {
+      socket.on('error', () => {});
+      if (verdictToo) {
+        socket.write(frame(`#CHALLENGE#{sha256}${'x'.repeat(40)}`));
+        socket.once('data', () => socket.end(frame('#BUSY#busy: 64 handshakes in progress\u0007')));
+      } else {
+        socket.end(frame('#BUSY#busy: 64 handshakes in progress'));
+      }
+    });
+    await new Promise<void>((r) => server.listen(path, r));
+    try {
+      for (const late of [false, true]) {
+        verdictToo = late;
+        const err = await rejectionOf(Client(path, { authkey: 'k', timeout: 10_000 }));
+        expect(isListenerBusyError(err)).toBe(true);
+        expect(err.code).toBe('ERR_CONC_LISTENER_BUSY');
+        expect(err.message).toBe(
+          `the listener refused this connection: busy: 64 handshakes in progress${late ? '?' : ''}`,
+        );
+      }
+    } finally {
+      await new Promise<void>((r) => server.close(() => r()));
     }
   });
 });
 
 describe('listening defaults', () => {
-  it('binds loopback TCP without an authkey, and refuses a public host without one', async () => {
+  it('binds loopback TCP (by default for a port alone) without an authkey, and refuses any other host without one', async () => {
     const l = await Listener.listen({ address: { host: '127.0.0.1', port: 0 } });
     expect(l.address).toMatchObject({ host: '127.0.0.1' });
     expect((l.address as { port: number }).port).toBeGreaterThan(0);
@@ -394,6 +459,18 @@ describe('listening defaults', () => {
       /without an authkey/,
     );
     await expect(Listener.listen({ address: { host: '::', port: 0 } })).rejects.toThrow(/without an authkey/);
+    await expect(Listener.listen({ address: { host: hostname(), port: 0 } })).rejects.toThrow(
+      /without an authkey/,
+    );
+    // A port alone listens on loopback, with or without a key.
+    for (const authkey of [undefined, 'k']) {
+      const local = await Listener.listen({ address: { port: 0 }, authkey });
+      expect(local.address).toMatchObject({ host: '127.0.0.1' });
+      const client = await Client(local.address, { authkey });
+      const conn = await local.accept({ timeout: 10_000 });
+      expect(conn.remoteAddress).toMatchObject({ host: '127.0.0.1' });
+      await Promise.all([client.close(), conn.close(), local.close()]);
+    }
     await expect(Listener.listen({ tls: {} })).rejects.toThrow(/tls needs a TCP address/);
     await expect(Listener.listen({ authkey: '' })).rejects.toThrow(/must not be empty/);
   });

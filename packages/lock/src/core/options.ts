@@ -1,9 +1,20 @@
 /**
- * Options of every blocking call, their validation, and deadlines.
+ * Options of every blocking call of the lock package, and how they resolve.
  *
+ * The checks themselves are conc's one options module
+ * (`@conc/serialize/internal`): one message per mistake, saying what was
+ * passed (`timeout must be a number of milliseconds ..., got the string "10"`).
  * Timeouts are milliseconds measured on the monotonic clock
  * (`performance.now()`), so a wall-clock jump never shortens or stretches a wait.
  */
+import {
+  blockingDeadline,
+  checkFunction,
+  checkOptions,
+  checkSignal,
+  deadlineOf,
+  FOREVER,
+} from '@conc/serialize/internal';
 
 /** Who died and what it held, given to an {@link OwnerDiedHandler}. */
 export interface OwnerDiedInfo {
@@ -87,75 +98,37 @@ export interface WaitOptions {
 
 /** Options with everything resolved: a monotonic deadline instead of a timeout. */
 export interface Resolved {
-  /** `performance.now()` value to give up at; `Infinity` never, `-Infinity` don't wait at all. */
+  /** `performance.now()` value to give up at; `FOREVER` never, `NO_WAIT` don't wait at all. */
   readonly deadline: number;
   readonly signal: AbortSignal | undefined;
   readonly onOwnerDied: OwnerDiedHandler | undefined;
 }
 
-/** Never wait: the deadline of `blocking: false`. */
-export const NO_WAIT = Number.NEGATIVE_INFINITY;
-
-/** Checks one timeout value and turns it into a deadline. */
-export function deadlineOf(timeout: number | undefined, what: string): number {
-  if (timeout === undefined || timeout === Number.POSITIVE_INFINITY) return Number.POSITIVE_INFINITY;
-  if (typeof timeout !== 'number' || Number.isNaN(timeout) || timeout < 0) {
-    throw new RangeError(
-      `${what}: timeout must be a non-negative number of milliseconds or Infinity, got ${String(timeout)}`,
-    );
-  }
-  return performance.now() + timeout;
-}
-
-function checkSignal(signal: unknown, what: string): AbortSignal | undefined {
-  if (signal === undefined) return undefined;
-  if (typeof signal !== 'object' || signal === null || typeof (signal as AbortSignal).aborted !== 'boolean') {
-    throw new TypeError(`${what}: signal must be an AbortSignal`);
-  }
-  return signal as AbortSignal;
-}
+const WAIT_FOREVER: Resolved = { deadline: FOREVER, signal: undefined, onOwnerDied: undefined };
+const ACQUIRE_SHAPE = '{ blocking, timeout, signal, onOwnerDied }';
+const WAIT_SHAPE = '{ timeout, signal }';
 
 /** Validates {@link AcquireOptions} up front (Python's rules) and resolves the deadline. */
 export function resolveAcquire(options: AcquireOptions | undefined, what: string): Resolved {
-  if (options === undefined)
-    return { deadline: Number.POSITIVE_INFINITY, signal: undefined, onOwnerDied: undefined };
-  if (typeof options !== 'object' || options === null)
-    throw new TypeError(`${what}: options must be an object`);
-  const { blocking = true, timeout, onOwnerDied } = options;
-  if (typeof blocking !== 'boolean') throw new TypeError(`${what}: blocking must be a boolean`);
-  if (!blocking && timeout !== undefined) {
-    throw new TypeError(`${what}: can't specify a timeout for a non-blocking call`);
-  }
-  if (onOwnerDied !== undefined && typeof onOwnerDied !== 'function') {
-    throw new TypeError(`${what}: onOwnerDied must be a function`);
-  }
+  if (options === undefined) return WAIT_FOREVER;
+  const o = checkOptions(what, options, ACQUIRE_SHAPE) as AcquireOptions;
   return {
-    deadline: blocking ? deadlineOf(timeout, what) : NO_WAIT,
-    signal: checkSignal(options.signal, what),
-    onOwnerDied,
+    deadline: blockingDeadline(what, 'blocking', o.blocking, o.timeout),
+    signal: checkSignal(what, o.signal),
+    onOwnerDied: checkFunction<OwnerDiedHandler>(what, 'onOwnerDied', o.onOwnerDied),
   };
 }
 
-/** Validates {@link WaitOptions} and resolves the deadline. */
+/** Validates {@link WaitOptions} and resolves the deadline (`defaultTimeout` when none is given). */
 export function resolveWait(
   options: WaitOptions | undefined,
   what: string,
   defaultTimeout?: number,
 ): Resolved {
-  if (options !== undefined && (typeof options !== 'object' || options === null)) {
-    throw new TypeError(`${what}: options must be an object`);
-  }
+  const o = checkOptions(what, options, WAIT_SHAPE);
   return {
-    deadline: deadlineOf(options?.timeout ?? defaultTimeout, what),
-    signal: checkSignal(options?.signal, what),
+    deadline: deadlineOf(what, o?.timeout === undefined ? defaultTimeout : o.timeout),
+    signal: checkSignal(what, o?.signal),
     onOwnerDied: undefined,
   };
-}
-
-/** Checks an integer parameter (a count, a size) against its range. */
-export function checkInt(value: unknown, what: string, min: number, max: number): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new RangeError(`${what} must be an integer from ${min} to ${max}, got ${String(value)}`);
-  }
-  return value;
 }

@@ -1,9 +1,21 @@
 import { registerKind, type Shareable, shareSymbol } from '@conc/serialize';
+import { checkFunction, checkInt, checkOptions, checkTimeout, FOREVER } from '@conc/serialize/internal';
 import { BrokenBarrierError, ForeignBufferError } from '../core/errors.js';
-import { checkInt, deadlineOf, type Resolved, resolveWait, type WaitOptions } from '../core/options.js';
-import { attachData, expectParam, open, type Placement, storedParam, tokenData } from './layout.js';
-import { give, take } from './mutex.js';
-import { blockOn, type WaitRoutine, waitOn } from './park.js';
+import { type Resolved, resolveWait, type WaitOptions } from '../core/options.js';
+import { give, take } from '../engine/robust-mutex.js';
+import type { WaitRoutine } from '../engine/waiting.js';
+import {
+  attachData,
+  expectParam,
+  MAX_SIZE_PARAM,
+  open,
+  type Placement,
+  SIZE_PARAM,
+  spanOf,
+  storedParam,
+  tokenData,
+} from './layout.js';
+import { blockOn, threadEngine, waitOn } from './park.js';
 import type { OwnerRegistry } from './registry.js';
 
 /** Internal robust mutex guarding the words below. */
@@ -12,7 +24,7 @@ const MUTEX = 2;
 const SEQ = 3;
 const STATE = 4;
 const COUNT = 5;
-const PARTIES = 6;
+const PARTIES = SIZE_PARAM.Barrier;
 /** Default timeout in ms, -1 for none. */
 const TIMEOUT = 7;
 /** Owner tag of the party with each arrival index, 0 when none. */
@@ -46,7 +58,7 @@ export interface BarrierOptions extends Placement {
 }
 
 function checkParties(n: unknown): number {
-  return checkInt(n, 'Barrier: parties', 1, 65536);
+  return checkInt('Barrier', 'parties', n, 1, MAX_SIZE_PARAM);
 }
 
 /**
@@ -73,7 +85,7 @@ function checkParties(n: unknown): number {
 export class Barrier implements Shareable {
   /** Bytes a barrier for `parties` occupies in a SharedArrayBuffer. */
   static byteLength(parties: number): number {
-    return (TAGS + checkParties(parties)) * 4;
+    return spanOf('Barrier', checkParties(parties));
   }
 
   /** The shared memory this barrier lives in. */
@@ -90,21 +102,19 @@ export class Barrier implements Shareable {
   /** A barrier for `parties` parties, allocated or created/attached in `buffer` at `byteOffset`. */
   constructor(parties: number, options?: BarrierOptions) {
     checkParties(parties);
-    const timeout = options?.timeout;
-    if (timeout !== undefined) deadlineOf(timeout, 'Barrier');
-    if (options?.action !== undefined && typeof options.action !== 'function') {
-      throw new TypeError('Barrier: action must be a function');
-    }
-    const { i32, registry } = open(options, (TAGS + parties) * 4, 'Barrier', (m) => {
+    checkOptions('Barrier', options, '{ buffer, byteOffset, action, timeout }');
+    const timeout = checkTimeout('Barrier', options?.timeout);
+    const action = checkFunction<() => void>('Barrier', 'action', options?.action);
+    const { i32, registry } = open(options, spanOf('Barrier', parties), 'Barrier', (m) => {
       m[PARTIES] = parties;
-      m[TIMEOUT] = timeout === undefined || timeout === Number.POSITIVE_INFINITY ? -1 : Math.ceil(timeout);
+      m[TIMEOUT] = timeout === FOREVER ? -1 : Math.ceil(timeout);
     });
     expectParam(i32, PARTIES, parties, 'Barrier', 'parties');
     this.#i32 = i32;
     this.#registry = registry;
     this.#me = registry.me;
     this.#parties = parties;
-    this.action = options?.action;
+    this.action = action;
     this.buffer = i32.buffer as SharedArrayBuffer;
     this.byteOffset = i32.byteOffset;
   }
@@ -153,7 +163,7 @@ export class Barrier implements Shareable {
     yield* this.#lock(blocking);
     let index = -1;
     try {
-      while (this.#draining()) yield* this.#park(Number.POSITIVE_INFINITY, blocking);
+      while (this.#draining()) yield* this.#park(FOREVER, blocking);
       index = this.#arrive();
       if (index + 1 === this.#parties) this.#releaseAll();
       while (!this.#released(index, o.deadline)) {
@@ -173,9 +183,9 @@ export class Barrier implements Shareable {
   /** Releases the mutex, parks until the state changes (or a slice passes), re-takes the mutex. */
   *#park(left: number, blocking: boolean): WaitRoutine<void> {
     const s = Atomics.load(this.#i32, SEQ);
-    give(this.#i32, MUTEX);
+    give(this.#i32, MUTEX, threadEngine.waitWake);
     try {
-      yield { i32: this.#i32, index: SEQ, value: s, timeout: left };
+      yield { memory: this.#i32, index: SEQ, value: s, timeout: left };
     } finally {
       yield* this.#lock(blocking);
     }
@@ -239,7 +249,7 @@ export class Barrier implements Shareable {
       if (Atomics.sub(i32, COUNT, 1) === 1 && (state === DRAINING || state === RESETTING))
         this.#setState(FILLING);
     }
-    give(i32, MUTEX);
+    give(i32, MUTEX, threadEngine.waitWake);
   }
 
   #breakIfFilling(): void {
@@ -263,7 +273,7 @@ export class Barrier implements Shareable {
   #setState(state: number): void {
     Atomics.store(this.#i32, STATE, state);
     Atomics.add(this.#i32, SEQ, 1);
-    Atomics.notify(this.#i32, SEQ);
+    threadEngine.wake(this.#i32, SEQ, Number.POSITIVE_INFINITY);
   }
 
   #break(): void {
@@ -280,16 +290,7 @@ export class Barrier implements Shareable {
 
   /** Takes the internal mutex (whatever an abort signal says: it is held only for microseconds). */
   *#lock(blocking: boolean): WaitRoutine<void> {
-    const r = yield* take(
-      this.#i32,
-      MUTEX,
-      this.#me,
-      this.#registry,
-      Number.POSITIVE_INFINITY,
-      blocking,
-      'Barrier',
-      false,
-    );
+    const r = yield* take(this.#i32, MUTEX, this.#me, this.#registry, FOREVER, blocking, 'Barrier', false);
     this.#tookOver(r);
   }
 
@@ -309,7 +310,7 @@ export class Barrier implements Shareable {
         this.#setState(FILLING);
       }
     } finally {
-      give(i32, MUTEX);
+      give(i32, MUTEX, threadEngine.waitWake);
     }
   }
 
@@ -319,7 +320,7 @@ export class Barrier implements Shareable {
     try {
       this.#break();
     } finally {
-      give(this.#i32, MUTEX);
+      give(this.#i32, MUTEX, threadEngine.waitWake);
     }
   }
 
@@ -335,7 +336,7 @@ export class Barrier implements Shareable {
     registerKind<Barrier>({
       kind: KIND,
       attach: (data) =>
-        attachData(data, (p) => {
+        attachData(data, KIND, (p) => {
           const parties = storedParam(p, 'Barrier', PARTIES);
           if (parties === undefined)
             throw new ForeignBufferError('Barrier: the token points at memory holding no Barrier');

@@ -1,23 +1,29 @@
 import { attach, registerKind, type Shareable, share, shareSymbol, type Token } from '@conc/serialize';
+import { checkInt, describeValue } from '@conc/serialize/internal';
 import { LockCapacityError, LockNotOwnedError } from '../core/errors.js';
 import type { GuardOptions, LockGuard } from '../core/guard.js';
+import { type AcquireOptions, type Resolved, resolveWait, type WaitOptions } from '../core/options.js';
+import type { WaitRoutine } from '../engine/waiting.js';
 import {
-  type AcquireOptions,
-  checkInt,
-  type Resolved,
-  resolveWait,
-  type WaitOptions,
-} from '../core/options.js';
-import { attachData, expectParam, open, type Placement, storedParam, tokenData } from './layout.js';
+  attachData,
+  expectParam,
+  MAX_SIZE_PARAM,
+  open,
+  type Placement,
+  SIZE_PARAM,
+  spanOf,
+  storedParam,
+  tokenData,
+} from './layout.js';
 import type { Lock } from './lock.js';
 import { kIsOwned, kReleaseSave, kRestore, kWakeOnRelease } from './owned-lock.js';
-import { blockOn, type WaitRoutine, waitOn } from './park.js';
+import { blockOn, waitOn } from './park.js';
 import type { OwnerRegistry } from './registry.js';
 import { RLock } from './rlock.js';
 
 /** Arrival counter: gives each waiter a ticket, so notify() wakes the longest waiting first. */
 const TICKETS = 2;
-const CAPACITY = 3;
+const CAPACITY = SIZE_PARAM.Condition;
 const SLOTS = 4;
 const SLOT_WORDS = 3;
 /** Slot words: state (the waiter parks on it), owner tag, ticket. */
@@ -42,7 +48,7 @@ export interface ConditionOptions extends Placement {
 }
 
 function checkCapacity(n: unknown): number {
-  return checkInt(n, 'Condition: capacity', 1, 65536);
+  return checkInt('Condition', 'capacity', n, 1, MAX_SIZE_PARAM);
 }
 
 /**
@@ -77,7 +83,7 @@ function checkCapacity(n: unknown): number {
 export class Condition implements Shareable {
   /** Bytes a Condition (without its lock) with `capacity` waiter slots occupies. */
   static byteLength(options?: { capacity?: number }): number {
-    return (SLOTS + checkCapacity(options?.capacity ?? DEFAULT_CAPACITY) * SLOT_WORDS) * 4;
+    return spanOf('Condition', checkCapacity(options?.capacity ?? DEFAULT_CAPACITY));
   }
 
   /** The shared memory this condition's waiter slots live in (its lock has its own). */
@@ -101,7 +107,7 @@ export class Condition implements Shareable {
     if (lock !== undefined && !(typeof lock === 'object' && lock !== null && kIsOwned in lock)) {
       throw new TypeError('Condition: lock must be a Lock or RLock from @conc/lock');
     }
-    const { i32, registry } = open(options, (SLOTS + capacity * SLOT_WORDS) * 4, 'Condition', (m) => {
+    const { i32, registry } = open(options, spanOf('Condition', capacity), 'Condition', (m) => {
       m[CAPACITY] = capacity;
     });
     if (options?.capacity !== undefined) expectParam(i32, CAPACITY, capacity, 'Condition', 'capacity');
@@ -198,7 +204,7 @@ export class Condition implements Shareable {
           notified = this.#cancel(at);
           break;
         }
-        yield { i32, index: at + S_STATE, value: WAITING, timeout: left };
+        yield { memory: i32, index: at + S_STATE, value: WAITING, timeout: left };
       }
     } catch (error) {
       failure = { error };
@@ -253,8 +259,11 @@ export class Condition implements Shareable {
    * Must be called holding the lock (else `LockNotOwnedError`).
    */
   notify(n = 1): number {
-    if (typeof n !== 'number' || Number.isNaN(n) || n < 0) {
-      throw new RangeError(`Condition.notify: n must be a non-negative number, got ${String(n)}`);
+    if (typeof n !== 'number') {
+      throw new TypeError(`Condition.notify: n must be a non-negative number, got ${describeValue(n)}`);
+    }
+    if (!(n >= 0)) {
+      throw new RangeError(`Condition.notify: n must be a non-negative number, got ${describeValue(n)}`);
     }
     this.#mustOwn('notify');
     let woken = 0;
@@ -321,13 +330,14 @@ export class Condition implements Shareable {
   static {
     registerKind<Condition>({
       kind: KIND,
-      attach: (data) => {
-        const lock = attach((data as { lock?: Token }).lock);
-        if (!(typeof lock === 'object' && lock !== null && kIsOwned in lock)) {
-          throw new TypeError('the lock of a Condition token must be a Lock or RLock');
-        }
-        return attachData(data, (p) => new Condition(lock as Lock | RLock, p));
-      },
+      attach: (data) =>
+        attachData(data, KIND, (p) => {
+          const lock = attach((data as { lock?: Token }).lock);
+          if (!(typeof lock === 'object' && lock !== null && kIsOwned in lock)) {
+            throw new TypeError('the lock of a Condition token must be a Lock or RLock');
+          }
+          return new Condition(lock as Lock | RLock, p);
+        }),
       Class: Condition,
     });
   }

@@ -1,12 +1,13 @@
 import { registerKind, type Shareable, shareSymbol } from '@conc/serialize';
 import { resolveWait, type WaitOptions } from '../core/options.js';
-import { attachData, open, type Placement, tokenData } from './layout.js';
-import { blockOn, type WaitRoutine, waitOn } from './park.js';
+import type { WaitRoutine } from '../engine/waiting.js';
+import { attachData, open, type Placement, spanOf, tokenData } from './layout.js';
+import { blockOn, threadEngine, waitOn } from './park.js';
 import type { OwnerRegistry } from './registry.js';
 
 /** The flag in bit 0; a generation, bumped by every `set()` that raises it, above it. */
 const WORD = 2;
-const BYTES = 16;
+const BYTES = spanOf('Event', 0);
 const KIND = 'lock.thread.Event';
 const GEN_LIMIT = 0x3fffffff;
 
@@ -65,7 +66,7 @@ export class Event implements Shareable {
       const gen = w >>> 1 === GEN_LIMIT ? 0 : (w >>> 1) + 1;
       if (Atomics.compareExchange(i32, WORD, w, (gen << 1) | 1) === w) break;
     }
-    Atomics.notify(i32, WORD);
+    threadEngine.wake(i32, WORD, Number.POSITIVE_INFINITY);
   }
 
   /** Lowers the flag; later `wait()` calls wait for the next `set()`. */
@@ -104,7 +105,7 @@ export class Event implements Shareable {
     for (;;) {
       const left = deadline - performance.now();
       if (left <= 0) return Atomics.load(i32, WORD) !== seen;
-      yield { i32, index: WORD, value: seen, timeout: left };
+      yield { memory: i32, index: WORD, value: seen, timeout: left };
       if (Atomics.load(i32, WORD) !== seen) return true;
     }
   }
@@ -120,7 +121,7 @@ export class Event implements Shareable {
   static {
     registerKind<Event>({
       kind: KIND,
-      attach: (data) => attachData(data, (p) => new Event(p)),
+      attach: (data) => attachData(data, KIND, (p) => new Event(p)),
       Class: Event,
     });
   }

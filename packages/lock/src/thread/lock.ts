@@ -1,7 +1,8 @@
 import { registerKind } from '@conc/serialize';
+import { give } from '../engine/robust-mutex.js';
 import { attachData } from './layout.js';
-import { give } from './mutex.js';
 import { kReleaseSave, type LockOptions, OwnedLock, STATE } from './owned-lock.js';
+import { threadEngine } from './park.js';
 import { TAG_MASK } from './registry.js';
 
 const KIND = 'lock.thread.Lock';
@@ -63,7 +64,7 @@ export class Lock extends OwnedLock {
     const prev = Atomics.compareExchange(this.i32, STATE, me, 0);
     if (prev !== me) {
       if ((prev & TAG_MASK) !== me) throw this.notOwned(prev);
-      give(this.i32, STATE);
+      give(this.i32, STATE, threadEngine.waitWake);
     }
     this.released();
   }
@@ -75,6 +76,10 @@ export class Lock extends OwnedLock {
   }
 
   static {
-    registerKind<Lock>({ kind: KIND, attach: (data) => attachData(data, (p) => new Lock(p)), Class: Lock });
+    registerKind<Lock>({
+      kind: KIND,
+      attach: (data) => attachData(data, KIND, (p) => new Lock(p)),
+      Class: Lock,
+    });
   }
 }

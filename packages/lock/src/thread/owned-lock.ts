@@ -4,6 +4,7 @@
  * differ only in what a second acquire by the holder does and in `release()`.
  */
 import { type Shareable, shareSymbol } from '@conc/serialize';
+import { FOREVER } from '@conc/serialize/internal';
 import { LockNotOwnedError } from '../core/errors.js';
 import {
   ACQUIRED,
@@ -25,16 +26,18 @@ import {
   resolveAcquire,
 } from '../core/options.js';
 import { reportOwnerDied } from '../core/owner-died.js';
-import { open, type Placement, tokenData } from './layout.js';
-import { BUSY, CONTENDED, TAKEN, take } from './mutex.js';
-import { blockOn, type WaitRoutine, waitOn } from './park.js';
+import type { Liveness } from '../engine/liveness.js';
+import { BUSY, CONTENDED, TAKEN, take } from '../engine/robust-mutex.js';
+import type { WaitRoutine } from '../engine/waiting.js';
+import { open, type Placement, spanOf, tokenData } from './layout.js';
+import { blockOn, threadEngine, waitOn } from './park.js';
 import { ABANDONED, type OwnerRegistry, TAG_MASK } from './registry.js';
 
 /** Word of the owner tag. */
 export const STATE = 2;
 /** Word of the RLock hold count (unused by Lock). */
 export const COUNT = 3;
-const BYTES = 16;
+const BYTES = spanOf('Lock', 0);
 const RESOLVED_TRUE: Promise<boolean> = Promise.resolve(true);
 
 /**
@@ -65,7 +68,7 @@ export interface ConditionLock extends Takeable {
   [kWakeOnRelease](i32: Int32Array, index: number): void;
 }
 
-const FOREVER: Resolved = { deadline: Number.POSITIVE_INFINITY, signal: undefined, onOwnerDied: undefined };
+const UNTIL_TAKEN: Resolved = { deadline: FOREVER, signal: undefined, onOwnerDied: undefined };
 
 /** Options of `new Lock()` / `new RLock()`. */
 export interface LockOptions extends Placement {
@@ -78,9 +81,9 @@ export interface LockOptions extends Placement {
 }
 
 /** Describes a lock word for an error message. */
-export function describeHolder(registry: OwnerRegistry, word: number): string {
+export function describeHolder(registry: Liveness, word: number): string {
   if (word === 0) return 'nobody holds it';
-  const id = registry.threadIdOf(word & TAG_MASK);
+  const id = registry.holderId(word & TAG_MASK);
   return id >= 0 ? `thread ${id} holds it` : 'another thread holds it';
 }
 
@@ -89,7 +92,7 @@ export function abandon(i32: Int32Array, index: number): void {
   for (;;) {
     const s = Atomics.load(i32, index);
     if (Atomics.compareExchange(i32, index, s, ABANDONED | (s & CONTENDED)) === s) {
-      if ((s & CONTENDED) !== 0) Atomics.notify(i32, index, 1);
+      if ((s & CONTENDED) !== 0) threadEngine.wake(i32, index, 1);
       return;
     }
   }
@@ -204,7 +207,7 @@ export abstract class OwnedLock implements Shareable, ConditionLock {
     this.#ownerDied = true;
     try {
       reportOwnerDied(
-        { primitive: this.kindName, threadId: this.registry.threadIdOf(r), recovered: 1 },
+        { primitive: this.kindName, threadId: this.registry.holderId(r), recovered: 1 },
         handler ?? this.onOwnerDied,
       );
     } catch (err) {
@@ -221,7 +224,7 @@ export abstract class OwnedLock implements Shareable, ConditionLock {
     const views = this.#wakeViews;
     if (views.length === 0) return;
     const indices = this.#wakeIndices;
-    for (let i = 0; i < views.length; i++) Atomics.notify(views[i]!, indices[i]!, 1);
+    for (let i = 0; i < views.length; i++) threadEngine.wake(views[i]!, indices[i]!, 1);
     views.length = 0;
     indices.length = 0;
   }
@@ -284,7 +287,7 @@ export abstract class OwnedLock implements Shareable, ConditionLock {
 
   /** @internal */
   *[kRestore](saved: number, blocking: boolean): WaitRoutine<void> {
-    yield* this.#acquire(FOREVER, blocking, `${this.kindName} (Condition.wait)`, false);
+    yield* this.#acquire(UNTIL_TAKEN, blocking, `${this.kindName} (Condition.wait)`, false);
     this.restored(saved);
   }
 

@@ -37,6 +37,7 @@ import {
   type Worker,
 } from 'node:worker_threads';
 import { LockCapacityError } from '../core/errors.js';
+import { type Liveness, TAG_MASK } from '../engine/liveness.js';
 
 const ENV_REGISTRY = 'conc.lock.registry/1';
 const ENV_PARENT = 'conc.lock.parentThreadId/1';
@@ -63,8 +64,7 @@ const DEAD = 2 << GEN_BITS;
 const CLAIMING = 3 << GEN_BITS;
 const STATE_MASK = 3 << GEN_BITS;
 
-/** Bits of a lock word that hold an owner tag (bit 30 is free for a "contended" flag). */
-export const TAG_MASK = (1 << 30) - 1;
+export { TAG_MASK };
 
 /**
  * A tag that is never alive: a primitive handed back "still abandoned" stores
@@ -97,8 +97,9 @@ function randomInt32(): number {
 function createRegistry(): SharedArrayBuffer {
   const buffer = new SharedArrayBuffer((HEADER_WORDS + SLOTS * SLOT_WORDS) * 4);
   const i32 = new Int32Array(buffer);
+  // Positive: a header word that could be negative would look like a creation claim (layout.ts).
   let id = 0;
-  while (id === 0) id = randomInt32();
+  while (id === 0) id = randomInt32() & 0x7fffffff;
   i32[H_ID] = id;
   i32[H_CAPACITY] = SLOTS - 1;
   i32[H_MAGIC] = MAGIC;
@@ -264,7 +265,7 @@ function stoppedNow(worker: Worker): boolean {
  * }
  * ```
  */
-export class OwnerRegistry {
+export class OwnerRegistry implements Liveness {
   readonly #r: RegistryRecord;
 
   private constructor(record: RegistryRecord) {
@@ -317,7 +318,7 @@ export class OwnerRegistry {
   }
 
   /** The threadId behind `tag`, or -1 once its slot has been reused. */
-  threadIdOf(tag: number): number {
+  holderId(tag: number): number {
     const slot = tag >>> GEN_BITS;
     if (slot >= SLOTS - 1) return -1;
     const at = base(slot);

@@ -1,7 +1,8 @@
 import { registerKind } from '@conc/serialize';
+import { give } from '../engine/robust-mutex.js';
 import { attachData } from './layout.js';
-import { give } from './mutex.js';
 import { COUNT, kReleaseSave, type LockOptions, OwnedLock, STATE } from './owned-lock.js';
+import { threadEngine } from './park.js';
 import { TAG_MASK } from './registry.js';
 
 const KIND = 'lock.thread.RLock';
@@ -68,7 +69,7 @@ export class RLock extends OwnedLock {
   #free(): void {
     this.i32[COUNT] = 0;
     const me = this.me;
-    if (Atomics.compareExchange(this.i32, STATE, me, 0) !== me) give(this.i32, STATE);
+    if (Atomics.compareExchange(this.i32, STATE, me, 0) !== me) give(this.i32, STATE, threadEngine.waitWake);
     this.released();
   }
 
@@ -89,7 +90,7 @@ export class RLock extends OwnedLock {
   static {
     registerKind<RLock>({
       kind: KIND,
-      attach: (data) => attachData(data, (p) => new RLock(p)),
+      attach: (data) => attachData(data, KIND, (p) => new RLock(p)),
       Class: RLock,
     });
   }

@@ -1,4 +1,5 @@
 import { registerKind, type Shareable, shareSymbol } from '@conc/serialize';
+import { checkBoolean, checkInt, checkOptions, NO_WAIT } from '@conc/serialize/internal';
 import { LockCapacityError, SemaphoreOverReleaseError } from '../core/errors.js';
 import {
   ACQUIRED,
@@ -15,15 +16,25 @@ import {
 } from '../core/guard.js';
 import {
   type AcquireOptions,
-  checkInt,
-  NO_WAIT,
   type OwnerDiedHandler,
   type Resolved,
   resolveAcquire,
 } from '../core/options.js';
 import { reportOwnerDied } from '../core/owner-died.js';
-import { attachData, expectParam, open, type Placement, storedParam, tokenData } from './layout.js';
-import { blockOn, type ParkResult, type WaitRoutine, waitOn } from './park.js';
+import type { WaitResult } from '../engine/wait-wake.js';
+import type { WaitRoutine } from '../engine/waiting.js';
+import {
+  attachData,
+  expectParam,
+  MAX_SIZE_PARAM,
+  open,
+  type Placement,
+  SIZE_PARAM,
+  spanOf,
+  storedParam,
+  tokenData,
+} from './layout.js';
+import { blockOn, threadEngine, waitOn } from './park.js';
 import type { OwnerRegistry } from './registry.js';
 
 const VALUE = 2;
@@ -33,7 +44,8 @@ const WAITERS = 3;
 const UNTOLD = 4;
 /** Highest value (BoundedSemaphore) or -1. */
 const BOUND = 5;
-const MAX_HOLDERS = 6;
+/** Holder rows: 0 when the semaphore does not return dead holders' permits. */
+const MAX_HOLDERS = SIZE_PARAM.Semaphore;
 /** threadId of the last holder found dead (for the owner-died report). */
 const LAST_DEAD = 7;
 const ROWS = 8;
@@ -42,21 +54,63 @@ const DEFAULT_MAX_HOLDERS = 64;
 /** Options of `new Semaphore()` / `new BoundedSemaphore()`. */
 export interface SemaphoreOptions extends Placement {
   /**
-   * How many threads can hold permits at the same time (each has a row that
-   * counts its permits, so a dead thread's permits can be given back). Fixed at
-   * creation; more threads than this throw `LockCapacityError` on acquire.
+   * Give back the permits a thread still held when it ended (terminated,
+   * crashed, or finished its script without releasing them), and tell the
+   * acquirers that get them (`onOwnerDied`, the guard's `ownerDied`, or an
+   * `OwnerDiedWarning`). Right for a resource pool (a worker that ends holding
+   * a slot must not shrink the pool for good); wrong for a signal between
+   * threads (a consumer that took the signal and ended must not hand it back),
+   * which is why it is off by default: as in Python, a Semaphore has no owner
+   * and permits stay taken whatever happens to the thread that took them.
+   * Stored in the shared memory, so every thread's object agrees.
+   * @default false
+   * @example
+   * ```ts
+   * const pool = new BoundedSemaphore(4, { returnPermitsOfDeadHolders: true });
+   * ```
+   */
+  returnPermitsOfDeadHolders?: boolean;
+  /**
+   * With `returnPermitsOfDeadHolders`: how many threads can hold permits at
+   * the same time (each has a row that counts its permits, so a dead thread's
+   * permits can be given back). Fixed at creation; more threads than this
+   * throw `LockCapacityError` on acquire. From 1 to 65536.
    * @default 64
    */
   maxHolders?: number;
   /**
-   * Default {@link AcquireOptions.onOwnerDied} for acquisitions through this object.
+   * Default {@link AcquireOptions.onOwnerDied} for acquisitions through this
+   * object (only called with `returnPermitsOfDeadHolders`).
    * @default undefined (emit an `OwnerDiedWarning`)
    */
   onOwnerDied?: OwnerDiedHandler;
 }
 
-function checkCount(n: unknown, what: string, min: number): number {
-  return checkInt(n, what, min, 0x3fffffff);
+/** Most permits a semaphore counts. */
+const MAX_VALUE = 0x3fffffff;
+/** Most holder rows (bounds the size of a semaphore, see layout.ts). */
+
+/** Rows a semaphore made with `options` has: 0 unless it returns dead holders' permits. */
+function rowsOf(what: string, options: SemaphoreOptions | undefined, stored: number | undefined): number {
+  checkOptions(what, options, '{ buffer, byteOffset, returnPermitsOfDeadHolders, maxHolders, onOwnerDied }');
+  const given = checkBoolean(what, 'returnPermitsOfDeadHolders', options?.returnPermitsOfDeadHolders, false);
+  const returns =
+    options?.returnPermitsOfDeadHolders === undefined && stored !== undefined ? stored > 0 : given;
+  if (!returns) {
+    if (options?.maxHolders !== undefined) {
+      throw new TypeError(
+        `${what}: maxHolders sizes the table of holders whose permits can be returned; it needs returnPermitsOfDeadHolders: true`,
+      );
+    }
+    return 0;
+  }
+  return checkInt(
+    what,
+    'maxHolders',
+    options?.maxHolders ?? (stored || DEFAULT_MAX_HOLDERS),
+    1,
+    MAX_SIZE_PARAM,
+  );
 }
 
 /**
@@ -65,14 +119,16 @@ function checkCount(n: unknown, what: string, min: number): number {
  * returns `n`.
  *
  * As in Python, any thread may release, including one that never acquired
- * (a semaphore used as a signal). For owner death each thread's permits are
- * counted in a row of shared memory: when a thread dies holding permits, a
- * waiter gives them back within about 100 ms of the death being noticed, and
- * the acquirers that get them are told (`onOwnerDied`, the guard's
- * `ownerDied`, or an `OwnerDiedWarning`). A release by a thread holding none
- * is charged to another holder's row, so the rows never count more permits
- * than are out; a thread killed within the few instructions between taking a
- * permit and counting it can leak that one permit.
+ * (a semaphore used as a signal), and a permit stays taken whatever happens to
+ * the thread that took it. With `{ returnPermitsOfDeadHolders: true }` (a
+ * resource pool) each thread's permits are counted in a row of shared memory:
+ * when a thread ends holding permits (terminated, crashed, or finished
+ * without releasing), a waiter gives them back within about 100 ms of the end
+ * being noticed, and the acquirers that get them are told (`onOwnerDied`, the
+ * guard's `ownerDied`, or an `OwnerDiedWarning`). A release by a thread holding
+ * none is charged to another holder's row, so the rows never count more
+ * permits than are out; a thread killed within the few instructions between
+ * taking a permit and counting it can leak that one permit.
  *
  * Waiters wake in the order they parked, but a running thread may take a
  * released permit first: not strictly FIFO.
@@ -84,10 +140,9 @@ function checkCount(n: unknown, what: string, min: number): number {
  * ```
  */
 export class Semaphore implements Shareable, Takeable {
-  /** Bytes a semaphore with `maxHolders` rows occupies in a SharedArrayBuffer. */
-  static byteLength(options?: { maxHolders?: number }): number {
-    const rows = checkCount(options?.maxHolders ?? DEFAULT_MAX_HOLDERS, 'maxHolders', 1);
-    return (ROWS + rows * 2) * 4;
+  /** Bytes a semaphore made with these options occupies in a SharedArrayBuffer. */
+  static byteLength(options?: Pick<SemaphoreOptions, 'maxHolders' | 'returnPermitsOfDeadHolders'>): number {
+    return spanOf('Semaphore', rowsOf('Semaphore.byteLength', options, undefined));
   }
 
   /** The shared memory this semaphore lives in. */
@@ -113,19 +168,23 @@ export class Semaphore implements Shareable, Takeable {
       new.target === BoundedSemaphore || new.target.prototype instanceof BoundedSemaphore
         ? 'BoundedSemaphore'
         : 'Semaphore';
-    checkCount(value, `${kind}: value`, 0);
-    const maxHolders = checkCount(
-      options?.maxHolders ?? storedParam(options, kind, MAX_HOLDERS) ?? DEFAULT_MAX_HOLDERS,
-      `${kind}: maxHolders`,
-      1,
-    );
-    const { i32, registry } = open(options, (ROWS + maxHolders * 2) * 4, kind, (m) => {
+    checkInt(kind, 'value', value, 0, MAX_VALUE);
+    const maxHolders = rowsOf(kind, options, storedParam(options, kind, MAX_HOLDERS));
+    const { i32, registry } = open(options, spanOf(kind, maxHolders), kind, (m) => {
       m[VALUE] = value;
       m[BOUND] = kind === 'BoundedSemaphore' ? value : -1;
       m[MAX_HOLDERS] = maxHolders;
       m[LAST_DEAD] = -1;
     });
-    if (options?.maxHolders !== undefined) expectParam(i32, MAX_HOLDERS, maxHolders, kind, 'maxHolders');
+    if (options?.returnPermitsOfDeadHolders !== undefined || options?.maxHolders !== undefined) {
+      expectParam(
+        i32,
+        MAX_HOLDERS,
+        maxHolders,
+        kind,
+        'holder rows (maxHolders; 0: permits of dead holders are not returned)',
+      );
+    }
     this.#i32 = i32;
     this.#registry = registry;
     this.#me = registry.me;
@@ -171,11 +230,12 @@ export class Semaphore implements Shareable, Takeable {
 
   /** The one acquire routine behind both flavours. */
   *#acquire(o: Resolved): WaitRoutine<number> {
-    this.#claimRow();
+    const tracked = this.#maxHolders > 0;
+    if (tracked) this.#claimRow();
     const i32 = this.#i32;
     // Dead holders' permits come back only by a scan of the holder rows: on the first miss, and
     // after a park that timed out (a release by a live thread wakes the park instead).
-    let scan = true;
+    let scan = tracked;
     for (;;) {
       const r = this.#tryTake();
       if (r !== FAILED) return this.#settle(r, o.onOwnerDied);
@@ -184,13 +244,14 @@ export class Semaphore implements Shareable, Takeable {
       const left = o.deadline - performance.now();
       if (left <= 0) return FAILED;
       Atomics.add(i32, WAITERS, 1);
-      let parked: ParkResult | undefined;
+      let parked: WaitResult | undefined;
       try {
-        if (Atomics.load(i32, VALUE) <= 0) parked = yield { i32, index: VALUE, value: 0, timeout: left };
+        if (Atomics.load(i32, VALUE) <= 0)
+          parked = yield { memory: i32, index: VALUE, value: 0, timeout: left };
       } finally {
         Atomics.sub(i32, WAITERS, 1);
       }
-      scan = parked === 'timed-out';
+      scan = tracked && parked === 'timed-out';
     }
   }
 
@@ -202,6 +263,7 @@ export class Semaphore implements Shareable, Takeable {
       if (v <= 0) return FAILED;
       if (Atomics.compareExchange(i32, VALUE, v, v - 1) === v) break;
     }
+    if (this.#row < 0) return ACQUIRED;
     Atomics.add(i32, ROWS + this.#row * 2 + 1, 1);
     for (;;) {
       const untold = Atomics.load(i32, UNTOLD);
@@ -261,7 +323,7 @@ export class Semaphore implements Shareable, Takeable {
       const count = Atomics.exchange(i32, at + 1, 0);
       if (count > 0) {
         total += count;
-        Atomics.store(i32, LAST_DEAD, this.#registry.threadIdOf(t));
+        Atomics.store(i32, LAST_DEAD, this.#registry.holderId(t));
       }
       Atomics.compareExchange(i32, at, t, 0);
     }
@@ -289,7 +351,7 @@ export class Semaphore implements Shareable, Takeable {
       }
       if (Atomics.compareExchange(i32, VALUE, v, next) === v) break;
     }
-    if (Atomics.load(i32, WAITERS) > 0) Atomics.notify(i32, VALUE, n);
+    if (Atomics.load(i32, WAITERS) > 0) threadEngine.wake(i32, VALUE, n);
   }
 
   /**
@@ -298,9 +360,9 @@ export class Semaphore implements Shareable, Takeable {
    * when the value would exceed its initial value.
    */
   release(n = 1): void {
-    checkCount(n, `${this.#kind}.release: n`, 1);
+    checkInt(`${this.#kind}.release`, 'n', n, 1, MAX_VALUE);
     this.#give(n, false);
-    this.#uncount(n);
+    if (this.#maxHolders > 0) this.#uncount(n);
   }
 
   /** Takes `n` permits off the rows: this thread's first, then anyone's. */
@@ -348,7 +410,7 @@ export class Semaphore implements Shareable, Takeable {
   static {
     registerKind<Semaphore>({
       kind: 'lock.thread.Semaphore',
-      attach: (data) => attachData(data, (p) => new Semaphore(0, p)),
+      attach: (data) => attachData(data, 'lock.thread.Semaphore', (p) => new Semaphore(0, p)),
       Class: Semaphore,
     });
   }
@@ -375,7 +437,7 @@ export class BoundedSemaphore extends Semaphore {
   static {
     registerKind<BoundedSemaphore>({
       kind: 'lock.thread.BoundedSemaphore',
-      attach: (data) => attachData(data, (p) => new BoundedSemaphore(0, p)),
+      attach: (data) => attachData(data, 'lock.thread.BoundedSemaphore', (p) => new BoundedSemaphore(0, p)),
       Class: BoundedSemaphore,
     });
   }

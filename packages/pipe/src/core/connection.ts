@@ -269,7 +269,7 @@ export abstract class Connection<T = unknown> implements AsyncIterable<T>, Async
   async poll(timeout = 0, options?: { signal?: AbortSignal }): Promise<boolean> {
     const error = this.#checkReadable();
     if (error) throw error;
-    checkTimeout(timeout, 'poll');
+    checkTimeout('poll', timeout);
     this.activate();
     if (this.inbox.ready) return true;
     if (timeout === 0) {
@@ -278,6 +278,7 @@ export abstract class Connection<T = unknown> implements AsyncIterable<T>, Async
       return this.inbox.ready;
     }
     return waitWith<boolean>(
+      'poll',
       { timeout, signal: options?.signal },
       (ms) => new PipeTimeoutError(`poll: nothing within ${ms} ms`, ms),
       (resolve) => {

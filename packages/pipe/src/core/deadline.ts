@@ -1,3 +1,7 @@
+import { checkSignal, checkTimeout } from '@conc/serialize/internal';
+
+export { checkTimeout };
+
 /**
  * Timeout and AbortSignal wiring shared by every blocking call, p-queue style:
  * an aborted signal rejects at once with `signal.reason`; one `{ once: true }`
@@ -21,26 +25,25 @@ export interface WaitOptions {
   signal?: AbortSignal;
 }
 
-/** Throws a `RangeError` unless `timeout` is `undefined`, `Infinity` or a finite number ≥ 0. */
-export function checkTimeout(timeout: number | undefined, what: string): void {
-  if (timeout === undefined || timeout === Number.POSITIVE_INFINITY) return;
-  if (typeof timeout !== 'number' || !(timeout >= 0)) {
-    throw new RangeError(`${what}: timeout must be a number of milliseconds >= 0 (got ${String(timeout)})`);
-  }
-}
-
 /**
  * Waits for something that `register` arranges to settle, bounded by
  * `options.timeout` and `options.signal`. `register` returns a function that
  * withdraws the wait; it is called when the timeout or the signal wins.
  */
 export function waitWith<T>(
+  what: string,
   options: WaitOptions | undefined,
   onTimeout: (timeout: number) => Error,
   register: (resolve: (value: T) => void, reject: (error: unknown) => void) => () => void,
 ): Promise<T> {
-  const signal = options?.signal;
-  const timeout = options?.timeout;
+  let signal: AbortSignal | undefined;
+  let timeout: number;
+  try {
+    signal = checkSignal(what, options?.signal);
+    timeout = checkTimeout(what, options?.timeout);
+  } catch (err) {
+    return Promise.reject(err);
+  }
   if (signal?.aborted) return Promise.reject(signal.reason);
   return new Promise<T>((resolve, reject) => {
     let timer: NodeJS.Timeout | undefined;
@@ -70,7 +73,7 @@ export function waitWith<T>(
       reject(signal?.reason);
     }
     signal?.addEventListener('abort', onAbort, { once: true });
-    if (timeout !== undefined && timeout !== Number.POSITIVE_INFINITY) {
+    if (timeout !== Number.POSITIVE_INFINITY) {
       timer = setTimeout(() => {
         if (settled) return;
         cleanup();

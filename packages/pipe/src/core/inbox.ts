@@ -110,11 +110,12 @@ export class Inbox<M> {
     if (this.size > 0) return Promise.resolve(this.shift());
     if (this.#reason !== undefined) return Promise.reject(this.#reason);
     try {
-      checkTimeout(options?.timeout, what);
+      checkTimeout(what, options?.timeout);
     } catch (err) {
       return Promise.reject(err);
     }
     return waitWith<M>(
+      what,
       options,
       (ms) => new PipeTimeoutError(`${what}: nothing arrived within ${ms} ms`, ms),
       (resolve, reject) => {

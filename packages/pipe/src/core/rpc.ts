@@ -159,13 +159,14 @@ export class RpcPeer {
     if (this.#reason) return Promise.reject(this.#reason);
     if (typeof method !== 'string') return Promise.reject(new TypeError('call: method must be a string'));
     try {
-      checkTimeout(options?.timeout, 'call');
+      checkTimeout('call', options?.timeout);
     } catch (err) {
       return Promise.reject(err);
     }
     const id = ++this.#nextId;
     const release = this.#conn[kHold]();
     const result = waitWith<unknown>(
+      `call ${method}`,
       options,
       (ms) => new PipeTimeoutError(`call ${method}: no answer within ${ms} ms`, ms),
       (resolve, reject) => {

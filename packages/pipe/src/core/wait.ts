@@ -23,7 +23,7 @@ export async function wait<C extends Connection<unknown>>(
 ): Promise<C[]> {
   const list = [...connections];
   const options: WaitOptions = typeof timeout === 'object' ? timeout : { timeout };
-  checkTimeout(options.timeout, 'wait');
+  checkTimeout('wait', options.timeout);
   const signal = options.signal;
   signal?.throwIfAborted();
   const ready = () => list.filter((c) => c[kReady]());
@@ -33,6 +33,7 @@ export async function wait<C extends Connection<unknown>>(
   const ms = options.timeout;
   // `0` only looks, after letting pending I/O land (as `poll(0)` does); a timeout ends with what is ready then.
   return waitWith<C[]>(
+    'wait',
     ms === 0 ? { signal } : options,
     (after) => new PipeTimeoutError(`wait: nothing ready within ${after} ms`, after),
     (resolve) => {

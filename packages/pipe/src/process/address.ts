@@ -12,6 +12,23 @@ export interface TcpAddress {
  */
 export type Address = string | TcpAddress;
 
+/**
+ * Where a `Listener` listens: an {@link Address}, or `{ port }` alone, which
+ * listens on loopback (`127.0.0.1`): reaching beyond this machine is always
+ * asked for by name.
+ */
+export type ListenAddress = Address | { readonly host?: undefined; readonly port: number };
+
+/** The host a TCP listener binds when none is given. */
+export const DEFAULT_LISTEN_HOST = '127.0.0.1';
+
+/** A listen address with the default host filled in. */
+export function withDefaultHost(address: ListenAddress): Address {
+  if (typeof address !== 'object' || address === null || address.host !== undefined)
+    return address as Address;
+  return { host: DEFAULT_LISTEN_HOST, port: address.port };
+}
+
 /** Checks an address up front, with a message naming what is wrong. */
 export function checkAddress(address: unknown, what: string): asserts address is Address {
   if (typeof address === 'string') {

@@ -16,7 +16,7 @@ import {
   type DigestName,
   deliverChallenge,
 } from './handshake.js';
-import { handshake } from './handshake-io.js';
+import { runHandshake, SocketHandshake } from './handshake-io.js';
 import {
   resolveMaxMessageSize,
   SocketConnection,
@@ -68,7 +68,7 @@ export async function Client<T = unknown>(
 ): Promise<SocketConnection<T>> {
   checkAddress(address, 'Client');
   const { timeout = 10_000, signal, tls } = options;
-  checkTimeout(timeout, 'Client');
+  checkTimeout('Client', timeout);
   const authkey = options.authkey === undefined ? undefined : authkeyBytes(options.authkey, 'Client');
   if (options.digest !== undefined) checkDigest(options.digest);
   resolveCodec(options.codec);
@@ -116,10 +116,23 @@ export async function Client<T = unknown>(
     let leftover: Uint8Array = new Uint8Array(0);
     if (authkey) {
       const digest = options.digest;
-      leftover = await handshake(socket, Math.max(1, deadline - Date.now()), async (io) => {
-        await answerChallenge(io, authkey);
-        await deliverChallenge(io, authkey, digest);
-      });
+      const io = new SocketHandshake(socket, Math.max(1, deadline - Date.now()));
+      try {
+        leftover = await runHandshake(io, async (channel) => {
+          await answerChallenge(channel, authkey);
+          await deliverChallenge(channel, authkey, digest);
+        });
+      } catch (err) {
+        // The timeout covers connecting and authenticating: one error for both.
+        if (!io.timedOut) throw err;
+        throw new PipeTimeoutError(
+          `Client: could not connect and authenticate within ${timeout} ms`,
+          timeout,
+          {
+            cause: err,
+          },
+        );
+      }
     }
     signal?.throwIfAborted();
     return new SocketConnection<T>({ socket, leftover }, true, true, {

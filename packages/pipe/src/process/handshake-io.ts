@@ -10,6 +10,8 @@ import { AuthenticationError } from '../errors.js';
 import { type HandshakeIO, MAX_HANDSHAKE_MESSAGE } from './handshake.js';
 
 const EMPTY = new Uint8Array(0);
+/** Orders handshakes by when their peer last spoke: a count, not a clock. */
+let activity = 0;
 /**
  * Most bytes a peer may have sent that the handshake has not asked for yet:
  * one socket read (a client may follow its last handshake message with
@@ -22,6 +24,8 @@ export class SocketHandshake implements HandshakeIO {
   #buffer: Uint8Array = EMPTY;
   #waiter: { resolve(frame: Uint8Array): void; reject(error: unknown): void } | undefined;
   #error: Error | undefined;
+  #lastHeard = ++activity;
+  #timedOut = false;
   readonly #timer: NodeJS.Timeout;
   readonly #onData = (chunk: Uint8Array) => {
     this.#buffer = this.#buffer.byteLength === 0 ? chunk : Buffer.concat([this.#buffer, chunk]);
@@ -50,10 +54,35 @@ export class SocketHandshake implements HandshakeIO {
     socket.on('close', this.#onEnd);
     socket.on('error', this.#onError);
     this.#timer = setTimeout(() => {
+      this.#timedOut = true;
       this.#fail(new AuthenticationError(`the handshake did not finish within ${timeout} ms`));
       socket.destroy();
     }, timeout);
     this.#timer.unref();
+  }
+
+  /**
+   * When the peer last completed a handshake message (or connected, before it
+   * did): comparable between handshakes only; the smallest is the one silent longest.
+   */
+  get lastHeard(): number {
+    return this.#lastHeard;
+  }
+
+  /** True when the handshake failed because its deadline passed. */
+  get timedOut(): boolean {
+    return this.#timedOut;
+  }
+
+  /**
+   * Turns the peer away: fails the handshake with `error`, writes `message`
+   * (a last handshake message saying why) and closes the socket at once.
+   */
+  refuse(message: Uint8Array, error: Error): void {
+    this.#fail(error);
+    this.write(message);
+    // Written to the kernel already (a small write on a fresh socket); closing does not unsend it.
+    this.#socket.destroy();
   }
 
   #fail(error: Error): void {
@@ -82,6 +111,8 @@ export class SocketHandshake implements HandshakeIO {
     if (buf.byteLength < 4 + size) return undefined;
     const frame = buf.slice(4, 4 + size);
     this.#buffer = buf.subarray(4 + size);
+    // Progress is a whole message: a peer that trickles bytes without finishing one has said nothing.
+    this.#lastHeard = ++activity;
     return frame;
   }
 
@@ -149,12 +180,19 @@ export class SocketHandshake implements HandshakeIO {
  * Runs `steps` on a socket's handshake channel within `timeout` ms and returns
  * the bytes that followed; on failure the socket is closed and the error rethrown.
  */
-export async function handshake(
+export function handshake(
   socket: Socket,
   timeout: number,
   steps: (io: HandshakeIO) => Promise<void>,
 ): Promise<Uint8Array> {
-  const io = new SocketHandshake(socket, timeout);
+  return runHandshake(new SocketHandshake(socket, timeout), steps);
+}
+
+/** Runs `steps` on a handshake channel made by the caller (who may refuse it meanwhile). */
+export async function runHandshake(
+  io: SocketHandshake,
+  steps: (io: HandshakeIO) => Promise<void>,
+): Promise<Uint8Array> {
   try {
     await steps(io);
   } catch (err) {

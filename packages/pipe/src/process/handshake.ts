@@ -12,12 +12,18 @@
  * compared in constant time; each challenge is fresh random bytes.
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { AuthenticationError } from '../errors.js';
+import { AuthenticationError, ListenerBusyError } from '../errors.js';
 
 const encoder = new TextEncoder();
 const CHALLENGE = encoder.encode('#CHALLENGE#');
 const WELCOME = encoder.encode('#WELCOME#');
 const FAILURE = encoder.encode('#FAILURE#');
+/**
+ * Not CPython's: what our Listener sends, in place of a challenge or a verdict,
+ * to a client it turns away because it is busy, followed by the reason in ASCII.
+ * A Python client reports it as a protocol error quoting the message.
+ */
+const BUSY = encoder.encode('#BUSY#');
 
 /** Random bytes in a challenge we deliver (CPython ≥ 3.12: 40). */
 const MESSAGE_LENGTH = 40;
@@ -131,9 +137,25 @@ export async function deliverChallenge(
   io.write(WELCOME);
 }
 
+/** The message telling a client it is turned away because the listener is busy (`reason`: ASCII). */
+export function busyMessage(reason: string): Uint8Array {
+  return concat(BUSY, encoder.encode(reason.slice(0, MAX_HANDSHAKE_MESSAGE - BUSY.byteLength)));
+}
+
+/** Throws {@link ListenerBusyError} when `message` is the listener's busy refusal. */
+function checkBusy(message: Uint8Array): void {
+  if (!startsWith(message, BUSY)) return;
+  // The peer's words, shown to the user: printable ASCII only.
+  const reason = Buffer.from(message.subarray(BUSY.byteLength))
+    .toString('latin1')
+    .replace(/[^\x20-\x7e]/g, '?');
+  throw new ListenerBusyError(`the listener refused this connection: ${reason || 'busy'}`);
+}
+
 /** Answers the peer's challenge and waits for its verdict. */
 export async function answerChallenge(io: HandshakeIO, authkey: Uint8Array): Promise<void> {
   const challenge = await io.read();
+  checkBusy(challenge);
   if (!startsWith(challenge, CHALLENGE)) {
     throw new AuthenticationError('protocol error: expected a #CHALLENGE# message');
   }
@@ -143,14 +165,16 @@ export async function answerChallenge(io: HandshakeIO, authkey: Uint8Array): Pro
   }
   io.write(createResponse(authkey, message));
   const verdict = await io.read();
+  checkBusy(verdict);
   if (!constantTimeEqual(verdict, WELCOME)) throw new AuthenticationError('digest sent was rejected');
 }
 
-/** The authkey as bytes (strings are UTF-8), refusing an empty key. */
+/** The authkey as bytes of our own (strings are UTF-8), refusing an empty key. */
 export function authkeyBytes(authkey: Uint8Array | string, what: string): Uint8Array {
   const bytes = typeof authkey === 'string' ? encoder.encode(authkey) : authkey;
   if (!(bytes instanceof Uint8Array))
     throw new TypeError(`${what}: authkey must be a Uint8Array, Buffer or string`);
   if (bytes.byteLength === 0) throw new TypeError(`${what}: authkey must not be empty`);
-  return bytes;
+  // A copy: the caller may reuse or wipe its buffer; ours is held only where the handshake needs it.
+  return typeof authkey === 'string' ? bytes : new Uint8Array(bytes);
 }

@@ -5,6 +5,15 @@
  * Handshakes run concurrently as clients arrive, each under its own
  * deadline, so a slow or silent client cannot hold up the others; a client
  * that fails is closed and reported to `onError`, never to `accept()`.
+ *
+ * At the limit of handshakes in progress, a new client makes room rather than
+ * being turned away: the pending client that has gone longest without
+ * completing a handshake message (counted from its last one, or its arrival)
+ * is told it is refused and closed. A real client answers each handshake step
+ * within a round trip, so it is never the one silent longest for long; a flood
+ * of connections that say nothing, or trickle part of a message and stall,
+ * only displaces itself. Refusals are counted by reason
+ * (`refusals`) and reported to `onError`.
  */
 import { createServer as createTcpServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
@@ -13,16 +22,24 @@ import { resolveCodec } from '@conc/serialize';
 import type { WaitOptions } from '../core/deadline.js';
 import { Inbox } from '../core/inbox.js';
 import { KeepAlive } from '../core/keep-alive.js';
-import { ConnectionClosedError } from '../errors.js';
-import { type Address, checkAddress, isLoopback, type TcpAddress } from './address.js';
+import { ConnectionClosedError, ListenerBusyError } from '../errors.js';
+import {
+  type Address,
+  checkAddress,
+  isLoopback,
+  type ListenAddress,
+  type TcpAddress,
+  withDefaultHost,
+} from './address.js';
 import {
   answerChallenge,
   authkeyBytes,
+  busyMessage,
   checkDigest,
   type DigestName,
   deliverChallenge,
 } from './handshake.js';
-import { handshake } from './handshake-io.js';
+import { runHandshake, SocketHandshake } from './handshake-io.js';
 import { freshPrivateDir, removeDir, removeOnExit } from './private-dir.js';
 import {
   resolveMaxMessageSize,
@@ -34,6 +51,9 @@ import {
 const HANDSHAKE_TIMEOUT = 5000;
 const MAX_PENDING_HANDSHAKES = 64;
 
+/** What a listener puts in the private directory it makes: removal takes this and nothing else. */
+const LISTENER_ENTRIES = ['listener.sock'] as const;
+
 const noop = () => {};
 const EMPTY = new Uint8Array(0);
 
@@ -42,12 +62,13 @@ export interface ListenerOptions extends SocketConnectionOptions {
   /**
    * Where to listen: a unix socket path, or `{ host, port }` for TCP
    * (`port: 0` picks a free port; read it back from `listener.address`).
-   * Without one, a unix socket in a fresh private directory (0700), removed on close.
+   * `{ port }` without a host listens on loopback (`127.0.0.1`).
+   * Without an address, a unix socket in a fresh private directory (0700), removed on close.
    * A TCP host other than loopback requires an `authkey`.
    * @default a fresh private unix socket
    * @example { host: '127.0.0.1', port: 0 }
    */
-  address?: Address;
+  address?: ListenAddress;
   /**
    * Every client must prove it knows this key (CPython's HMAC challenge,
    * mutual) before anything it sends is decoded. Without one, clients are not
@@ -67,17 +88,34 @@ export interface ListenerOptions extends SocketConnectionOptions {
   tls?: TlsOptions;
   /** A client must finish the handshake within this many milliseconds. @default 5000 */
   handshakeTimeout?: number;
-  /** At most this many handshakes run at once; clients beyond are closed at once. @default 64 */
+  /**
+   * At most this many handshakes run at once. A client arriving at the limit
+   * makes room: the pending client that has gone longest without completing
+   * a handshake message (since its last one, or its arrival) is closed, told why (`Client()` rejects with `ListenerBusyError`),
+   * reported to `onError` and counted in `refusals.busy`.
+   * @default 64
+   */
   maxPendingHandshakes?: number;
   /** The HMAC digest our challenges ask for (Python 3.11 clients answer with MD5 regardless). @default 'sha256' */
   digest?: DigestName;
   /**
    * Told of every client refused (failed authentication, handshake deadline,
-   * TLS error) and of server errors; they never reach `accept()`.
+   * `ListenerBusyError` when closed to make room, TLS error) and of server
+   * errors; they never reach `accept()`. `listener.refusals` counts them.
    * @default undefined (ignored)
    * @example (err) => logger.warn(err.message)
    */
   onError?: (error: Error) => void;
+}
+
+/** How many clients a listener turned away since it started, by reason. */
+export interface ListenerRefusals {
+  /** Closed to make room at the `maxPendingHandshakes` limit (the client was told: `ListenerBusyError`). */
+  readonly busy: number;
+  /** Did not finish the handshake within `handshakeTimeout`. */
+  readonly deadline: number;
+  /** Failed the handshake: a wrong key, or not speaking the protocol. */
+  readonly authentication: number;
 }
 
 /**
@@ -100,7 +138,9 @@ export class Listener implements AsyncIterable<SocketConnection>, AsyncDisposabl
   readonly #authkey: Uint8Array | undefined;
   readonly #options: ListenerOptions;
   readonly #accepted: Inbox<SocketConnection>;
-  readonly #handshaking = new Set<Socket>();
+  /** Handshakes in progress. */
+  readonly #handshaking = new Map<Socket, SocketHandshake>();
+  readonly #refusals = { busy: 0, deadline: 0, authentication: 0 };
   #lastAccepted: Address | undefined;
   #closing: Promise<void> | undefined;
 
@@ -130,12 +170,12 @@ export class Listener implements AsyncIterable<SocketConnection>, AsyncDisposabl
    */
   static async listen(options: ListenerOptions = {}): Promise<Listener> {
     const {
-      address,
       tls,
       backlog = 128,
       handshakeTimeout = HANDSHAKE_TIMEOUT,
       maxPendingHandshakes = MAX_PENDING_HANDSHAKES,
     } = options;
+    const address = options.address === undefined ? undefined : withDefaultHost(options.address);
     if (address !== undefined) checkAddress(address, 'Listener.listen');
     const authkey =
       options.authkey === undefined ? undefined : authkeyBytes(options.authkey, 'Listener.listen');
@@ -160,8 +200,8 @@ export class Listener implements AsyncIterable<SocketConnection>, AsyncDisposabl
     let path: string | undefined;
     if (address === undefined) {
       ownDir = await freshPrivateDir();
-      removeOnExit(ownDir);
-      path = join(ownDir, 'listener.sock');
+      removeOnExit(ownDir, LISTENER_ENTRIES);
+      path = join(ownDir, LISTENER_ENTRIES[0]);
     } else if (!tcp) {
       path = address;
     }
@@ -182,7 +222,7 @@ export class Listener implements AsyncIterable<SocketConnection>, AsyncDisposabl
       });
     } catch (err) {
       server.close();
-      if (ownDir) await removeDir(ownDir);
+      if (ownDir) await removeDir(ownDir, LISTENER_ENTRIES);
       throw err;
     }
     let bound: Address;
@@ -197,6 +237,7 @@ export class Listener implements AsyncIterable<SocketConnection>, AsyncDisposabl
     }
     const listener = new Listener(server, bound, ownDir, authkey, {
       ...options,
+      authkey: undefined, // held once, as bytes, in #authkey
       handshakeTimeout,
       maxPendingHandshakes,
     });
@@ -220,6 +261,15 @@ export class Listener implements AsyncIterable<SocketConnection>, AsyncDisposabl
     return this.#lastAccepted;
   }
 
+  /**
+   * How many clients this listener turned away, by reason (a snapshot). Each
+   * was also given to `onError`. A growing `busy` count means more clients
+   * are connecting without authenticating than `maxPendingHandshakes` holds.
+   */
+  get refusals(): ListenerRefusals {
+    return { ...this.#refusals };
+  }
+
   /** True once `close()` has been called. */
   get closed(): boolean {
     return this.#closing !== undefined;
@@ -235,9 +285,7 @@ export class Listener implements AsyncIterable<SocketConnection>, AsyncDisposabl
 
   #onSocket(socket: Socket): void {
     socket.on('error', noop);
-    const { handshakeTimeout = HANDSHAKE_TIMEOUT, maxPendingHandshakes = MAX_PENDING_HANDSHAKES } =
-      this.#options;
-    if (this.#closing || this.#handshaking.size >= maxPendingHandshakes) {
+    if (this.#closing) {
       socket.destroy();
       return;
     }
@@ -247,11 +295,13 @@ export class Listener implements AsyncIterable<SocketConnection>, AsyncDisposabl
       this.#queue(socket, EMPTY);
       return;
     }
-    this.#handshaking.add(socket);
-    const digest = this.#options.digest;
-    handshake(socket, handshakeTimeout, async (io) => {
-      await deliverChallenge(io, authkey, digest);
-      await answerChallenge(io, authkey);
+    const { handshakeTimeout = HANDSHAKE_TIMEOUT, digest } = this.#options;
+    this.#makeRoom();
+    const io = new SocketHandshake(socket, handshakeTimeout);
+    this.#handshaking.set(socket, io);
+    runHandshake(io, async (channel) => {
+      await deliverChallenge(channel, authkey, digest);
+      await answerChallenge(channel, authkey);
     }).then(
       (leftover) => {
         this.#handshaking.delete(socket);
@@ -260,8 +310,32 @@ export class Listener implements AsyncIterable<SocketConnection>, AsyncDisposabl
       },
       (err: Error) => {
         this.#handshaking.delete(socket);
+        if (this.#closing) return;
+        if (err instanceof ListenerBusyError) this.#refusals.busy++;
+        else if (io.timedOut) this.#refusals.deadline++;
+        else this.#refusals.authentication++;
         this.#report(err);
       },
+    );
+  }
+
+  /** At the limit, closes the pending client that has been silent longest, telling it why. */
+  #makeRoom(): void {
+    const { maxPendingHandshakes = MAX_PENDING_HANDSHAKES } = this.#options;
+    if (this.#handshaking.size < maxPendingHandshakes) return;
+    let victim: [Socket, SocketHandshake] | undefined;
+    for (const entry of this.#handshaking) {
+      if (!victim || entry[1].lastHeard < victim[1].lastHeard) victim = entry;
+    }
+    if (!victim) return;
+    const [socket, io] = victim;
+    this.#handshaking.delete(socket);
+    const limit = `${maxPendingHandshakes} handshakes were in progress (maxPendingHandshakes)`;
+    io.refuse(
+      busyMessage(`busy: ${limit}; this connection had been silent longest and was closed to make room`),
+      new ListenerBusyError(
+        `refused a client to make room: ${limit}; closed the one silent longest (a flood of connections that never authenticate?)`,
+      ),
     );
   }
 
@@ -298,12 +372,12 @@ export class Listener implements AsyncIterable<SocketConnection>, AsyncDisposabl
     this.#accepted.end(new ConnectionClosedError('the listener is closed'));
     const unaccepted: SocketConnection[] = [];
     while (this.#accepted.size > 0) unaccepted.push(this.#accepted.shift());
-    for (const socket of this.#handshaking) socket.destroy();
+    for (const socket of this.#handshaking.keys()) socket.destroy();
     this.#handshaking.clear();
     // Only the listening handle: its close callback would also wait for accepted connections.
     this.#server.close();
     await Promise.all(unaccepted.map((conn) => conn.close()));
-    if (this.#ownDir) await removeDir(this.#ownDir);
+    if (this.#ownDir) await removeDir(this.#ownDir, LISTENER_ENTRIES);
   }
 
   /** Same as {@link close}, for `await using`. */

@@ -1,22 +1,49 @@
 /**
  * Private directories for unix sockets: mode 0700, owned by this user,
  * removed on close and, failing that, when the process exits.
+ *
+ * Removal takes only the entries this package puts there, by name, and then
+ * the directory if it is empty: a path that came from a peer (a pipe token)
+ * can never make this process delete anything else.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { lstat, mkdtemp, rm } from 'node:fs/promises';
+import { mkdtempSync, rmdirSync, unlinkSync } from 'node:fs';
+import { lstat, mkdtemp, rmdir, unlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-const toRemove = new Set<string>();
+/** Directories to remove at exit, with the names of the entries we made in each. */
+const toRemove = new Map<string, readonly string[]>();
 let exitHookInstalled = false;
 
-/** Removes `dir` when the process exits, unless {@link forgetOnExit} is called first. */
-export function removeOnExit(dir: string): void {
-  toRemove.add(dir);
+const ignorable = new Set(['ENOENT', 'ENOTEMPTY', 'EEXIST', 'ENOTDIR', 'EISDIR', 'EPERM']);
+
+function ignore(err: unknown): void {
+  if (!ignorable.has((err as NodeJS.ErrnoException).code ?? '')) throw err;
+}
+
+/**
+ * Removes `dir` when the process exits (its entries named `names`, then the
+ * directory if that left it empty), unless {@link forgetOnExit} is called first.
+ */
+export function removeOnExit(dir: string, names: readonly string[]): void {
+  toRemove.set(dir, names);
   if (exitHookInstalled) return;
   exitHookInstalled = true;
   process.once('exit', () => {
-    for (const d of toRemove) rmSync(d, { recursive: true, force: true });
+    for (const [d, entries] of toRemove) {
+      try {
+        for (const name of entries) {
+          try {
+            unlinkSync(join(d, name));
+          } catch (err) {
+            ignore(err);
+          }
+        }
+        rmdirSync(d);
+      } catch {
+        // Exiting: whatever is left stays.
+      }
+    }
   });
 }
 
@@ -55,8 +82,13 @@ export async function isPrivateDir(dir: string): Promise<boolean> {
   return true;
 }
 
-/** Removes `dir` and what is in it, ignoring a directory already gone. */
-export async function removeDir(dir: string): Promise<void> {
+/**
+ * Removes the entries named `names` from `dir`, then `dir` if it is now empty.
+ * Anything else in it (not ours) stays, and so does the directory. A directory
+ * or entry already gone is fine.
+ */
+export async function removeDir(dir: string, names: readonly string[]): Promise<void> {
   forgetOnExit(dir);
-  await rm(dir, { recursive: true, force: true });
+  for (const name of names) await unlink(join(dir, name)).catch(ignore);
+  await rmdir(dir).catch(ignore);
 }

@@ -16,6 +16,10 @@
  * other end fails with `ConnectionClosedError` instead of waiting forever; an
  * end that finds the directory gone (the pair already met, or both ends were
  * closed) fails the same way, so a token attached twice is refused too.
+ *
+ * The directory comes from a token, so from a peer: before an end creates,
+ * changes or removes anything in it, it checks the directory's seal against
+ * its secret (see `seal.ts`), and it removes only the entries a pair makes.
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -27,6 +31,10 @@ import { ConnectionClosedError } from '../errors.js';
 import { answerChallenge, deliverChallenge } from './handshake.js';
 import { handshake } from './handshake-io.js';
 import { forgetOnExit, freshPrivateDirSync, isPrivateDir, removeDir, removeOnExit } from './private-dir.js';
+import { checkSeal, SEAL_FILE, writeSealSync } from './seal.js';
+
+/** Every entry a pair puts in its directory, the seal last: removal takes these and nothing else. */
+const MEETING_ENTRIES = ['pipe.sock', 'closed', SEAL_FILE] as const;
 
 /** How long a pair's handshake may take. */
 const PAIR_HANDSHAKE_MS = 10_000;
@@ -143,16 +151,24 @@ export class Rendezvous {
     );
   }
 
+  #foreign(): ConnectionClosedError {
+    return new ConnectionClosedError(
+      `refusing to meet the other end of the pipe in ${this.#dir}: it is not this pipe's directory (no matching seal: a forged or stale token); nothing in it was touched`,
+    );
+  }
+
   #checkCancelled(): void {
     if (this.#cancelled) throw new ConnectionClosedError('the connection is closed');
   }
 
   /** Meets the other end: listens or dials, authenticates, and returns the connected socket. */
   async connect(): Promise<Connected> {
-    if (!(await isPrivateDir(this.#dir))) throw this.#gone();
+    const seal = await checkSeal(this.#dir, this.#secret);
+    if (seal === 'foreign') throw this.#foreign();
+    if (seal === 'gone') throw this.#gone();
     this.#checkCancelled();
     if (existsSync(this.#tombstone)) {
-      await removeDir(this.#dir);
+      await removeDir(this.#dir, MEETING_ENTRIES);
       throw this.#closedBeforeConnecting();
     }
     let server: Server;
@@ -167,10 +183,10 @@ export class Rendezvous {
     }
     this.#server = server;
     this.#applyRef(server);
-    removeOnExit(this.#dir);
+    removeOnExit(this.#dir, MEETING_ENTRIES);
     if (this.#cancelled || existsSync(this.#tombstone)) {
       this.#stopListening();
-      if (!this.#cancelled) await removeDir(this.#dir);
+      if (!this.#cancelled) await removeDir(this.#dir, MEETING_ENTRIES);
       throw this.#cancelled
         ? new ConnectionClosedError('the connection is closed')
         : this.#closedBeforeConnecting();
@@ -207,13 +223,13 @@ export class Rendezvous {
             settled = true;
             this.#connected = true;
             this.#stopListening();
-            void removeDir(this.#dir).then(() => resolve({ socket, leftover }));
+            void removeDir(this.#dir, MEETING_ENTRIES).then(() => resolve({ socket, leftover }));
           },
           () => {
             socket.destroy();
             // A failed handshake is either a stranger (keep waiting) or the other end closing (give up).
             if (existsSync(this.#tombstone) && !settled) {
-              void removeDir(this.#dir).then(() => fail(this.#closedBeforeConnecting()));
+              void removeDir(this.#dir, MEETING_ENTRIES).then(() => fail(this.#closedBeforeConnecting()));
             }
           },
         );
@@ -231,7 +247,7 @@ export class Rendezvous {
         break;
       } catch (err) {
         if (existsSync(this.#tombstone)) {
-          await removeDir(this.#dir);
+          await removeDir(this.#dir, MEETING_ENTRIES);
           throw this.#closedBeforeConnecting();
         }
         if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw this.#gone();
@@ -261,7 +277,7 @@ export class Rendezvous {
       socket.destroy();
       if (this.#cancelled) throw new ConnectionClosedError('the connection is closed');
       if (existsSync(this.#tombstone)) {
-        await removeDir(this.#dir);
+        await removeDir(this.#dir, MEETING_ENTRIES);
         throw this.#closedBeforeConnecting();
       }
       throw new ConnectionClosedError(
@@ -292,17 +308,14 @@ export class Rendezvous {
     this.#cancelled = true;
     this.#dialing?.destroy();
     this.#stopListening();
-    try {
-      if (!(await isPrivateDir(this.#dir))) return;
-    } catch {
-      return;
-    }
+    // Only in this pipe's own directory: a forged token's end closes without a trace.
+    if ((await checkSeal(this.#dir, this.#secret)) !== 'sealed') return;
     try {
       // Exclusive: of two ends closing at once, exactly one leaves the marker...
       await writeFile(this.#tombstone, '', { flag: 'wx' });
     } catch (err) {
       // ...and the other, finding it, knows nobody will come: it removes the directory.
-      if ((err as NodeJS.ErrnoException).code === 'EEXIST') await removeDir(this.#dir);
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') await removeDir(this.#dir, MEETING_ENTRIES);
       return;
     }
     // Wake the other end if it is already listening, so it reads the marker now.
@@ -318,9 +331,10 @@ export class Rendezvous {
 /** The two rendezvous of a new process pipe. */
 export function newRendezvousPair(): [Rendezvous, Rendezvous] {
   const dir = freshPrivateDirSync();
-  // Gone with this process unless an end is shared (then the other process may still need it).
-  removeOnExit(dir);
   const secret = randomBytes(32);
+  writeSealSync(dir, secret);
+  // Gone with this process unless an end is shared (then the other process may still need it).
+  removeOnExit(dir, MEETING_ENTRIES);
   return [new Rendezvous(dir, secret, 0), new Rendezvous(dir, secret, 1)];
 }
 

@@ -344,7 +344,7 @@ export class ThreadConnection<T = unknown> extends Connection<T> {
     if (this.closed) throw this.closedError();
     if (!this.readable) throw new TypeError('this end of the pipe is write-only');
     const timeout = options?.timeout;
-    checkTimeout(timeout, 'recvSync');
+    checkTimeout('recvSync', timeout);
     this.activate();
     const deadline = timeout === undefined ? Number.POSITIVE_INFINITY : Date.now() + timeout;
     const seqIndex = SEQ + this.#end;

@@ -44,7 +44,8 @@ export function describeValue(value: unknown): string {
       if (value === null) return 'null';
       if (Array.isArray(value)) return 'an array';
       const name = Object.getPrototypeOf(value)?.constructor?.name;
-      return typeof name === 'string' && name !== 'Object' && name !== '' ? `a ${name}` : 'an object';
+      if (typeof name !== 'string' || name === 'Object' || name === '') return 'an object';
+      return `${/^[AEIOU]/.test(name) ? 'an' : 'a'} ${name}`;
     }
   }
 }
