@@ -7,8 +7,9 @@
  * worker died holding the queue's lock, the blocked parent is the only thread
  * that can tell, so it probes its workers on each timed-out slice of a wait.
  *
- * A stand-in: `@conc/lock` probes its own waits the same way, internally; the
- * queue moves onto that one engine once it is exported to sibling packages.
+ * A stand-in: `@conc/lock` probes its own waits the same way (its
+ * `probeChildren`, which `@conc/lock/internal` does not export); the queue
+ * drops this file when it moves onto that one engine.
  */
 import type { Worker } from 'node:worker_threads';
 

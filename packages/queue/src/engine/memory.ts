@@ -28,7 +28,7 @@
  * for the next holder.
  */
 import { threadId } from 'node:worker_threads';
-import type { OwnerRegistry } from '@conc/lock';
+import type { OwnerRegistry } from '@conc/lock/internal';
 import { childStopped } from './children.js';
 import { Header, LOG_AREA, LOG_CAP, LOG_SLOT_WORDS, LOG_SLOTS } from './layout.js';
 
@@ -209,7 +209,7 @@ export class QueueMemory {
     if (holder === this.me) return true; // a section of this thread's that ended without releasing
     const registry = this.registry;
     if (!registry.isAlive(holder)) return true;
-    return probe && childStopped(registry.threadIdOf(holder));
+    return probe && childStopped(registry.holderId(holder));
   }
 
   /**

@@ -7,7 +7,7 @@
  * and hand the block back (see recycler.ts).
  */
 
-import { OwnerRegistry } from '@conc/lock';
+import { OwnerRegistry } from '@conc/lock/internal';
 import { alloc, blockSize, initArena } from './arena.js';
 import { faults } from './faults.js';
 import {
