@@ -60,6 +60,68 @@ export async function together(workerUrl, roles, { env } = {}) {
   }
 }
 
+/** Worker of {@link cachelineRoundTrip}: role 0 pings (odd values), role 1 pongs (even values). */
+const CACHELINE_WORKER = `
+const { parentPort, workerData } = require('node:worker_threads');
+const w = new Int32Array(workerData.sab);
+const { role, n, rounds } = workerData;
+const times = [];
+for (let r = 0; r < rounds; r++) {
+  Atomics.wait(w, 32 + r, 0); // released together, round by round (another cache line)
+  const t0 = performance.now();
+  const base = r * 2 * n;
+  if (role === 0) {
+    for (let i = 1; i <= n; i++) {
+      Atomics.store(w, 0, base + 2 * i - 1);
+      while (Atomics.load(w, 0) !== base + 2 * i);
+    }
+  } else {
+    for (let i = 1; i <= n; i++) {
+      while (Atomics.load(w, 0) !== base + 2 * i - 1);
+      Atomics.store(w, 0, base + 2 * i);
+    }
+  }
+  times.push(((performance.now() - t0) * 1e6) / n);
+  parentPort.postMessage('round');
+}
+parentPort.postMessage(times);
+`;
+
+/**
+ * The machine's cache-line round trip, in ns: two threads bounce one shared
+ * word (each round trip moves its cache line there and back). Every row that
+ * moves data between threads rides on it, and on a VM it changes with where
+ * the hypervisor places the vCPUs, so the bench prints it with every run.
+ * Returns the median and the lowest of `rounds` rounds of `n` round trips.
+ */
+export async function cachelineRoundTrip({ n = 200_000, rounds = 7 } = {}) {
+  const sab = new SharedArrayBuffer(64 * 4 + 64 * 4);
+  const flag = new Int32Array(sab);
+  const workers = [0, 1].map(
+    (role) => new Worker(CACHELINE_WORKER, { eval: true, workerData: { sab, role, n, rounds } }),
+  );
+  const messages = workers.map((w) => {
+    const queue = [];
+    const waiting = [];
+    w.on('message', (m) => (waiting.length ? waiting.shift()(m) : queue.push(m)));
+    w.once('error', (err) => waiting.forEach((f) => f(err)));
+    return () => new Promise((resolve) => (queue.length ? resolve(queue.shift()) : waiting.push(resolve)));
+  });
+  try {
+    for (let r = 0; r < rounds; r++) {
+      Atomics.store(flag, 32 + r, 1);
+      Atomics.notify(flag, 32 + r);
+      await Promise.all(messages.map((next) => next()));
+    }
+    const [times] = await Promise.all(messages.map((next) => next()));
+    if (!Array.isArray(times)) throw times;
+    const warm = times.slice(1); // the first round warms up the JIT
+    return { median: median(warm), min: Math.min(...warm) };
+  } finally {
+    await Promise.all(workers.map((w) => w.terminate()));
+  }
+}
+
 /**
  * @param {{ quick: boolean, runs: number, benchDir: string, pkg: string, rows: object[], log: (s: string) => void }} ctx
  */

@@ -8,7 +8,7 @@ import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { createHarness, formatTable } from './bench-lib.mjs';
+import { cachelineRoundTrip, createHarness, formatTable } from './bench-lib.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { values } = parseArgs({
@@ -55,6 +55,18 @@ console.log(
 );
 const rows = [];
 let failed = 0;
+// Read every row against the machine: its cache-line round trip between two threads, now.
+const cacheline = await cachelineRoundTrip({ rounds: quick ? 5 : 9 });
+console.log(
+  `machine: cache-line round trip between two threads ${cacheline.median.toFixed(0)} ns (median; lowest ${cacheline.min.toFixed(0)} ns)`,
+);
+rows.push({
+  id: 'machine.cacheline.rtt',
+  unit: 'ns',
+  value: Math.round(cacheline.median),
+  runs: quick ? 4 : 8,
+  note: `two threads bouncing one shared word; lowest round ${Math.round(cacheline.min)} ns`,
+});
 for (const { pkg, dir, file } of files) {
   const name = `${pkg}/bench/${file.split('/').pop()}`;
   console.log(`\n▶ ${name}`);
@@ -64,6 +76,7 @@ for (const { pkg, dir, file } of files) {
     const mod = await import(pathToFileURL(file).href);
     const h = createHarness({ quick, runs, benchDir: dir, pkg, rows, log: (s) => console.log(`  ${s}`) });
     await mod.default(h);
+    console.log(`  machine: cache-line round trip ${cacheline.median.toFixed(0)} ns`);
     console.log(formatTable(rows.slice(start)));
     console.log(`  (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
   } catch (err) {
@@ -97,6 +110,7 @@ const meta = {
   python,
   cpu: cpus()[0]?.model ?? 'unknown',
   cores: cpus().length,
+  cachelineRttNs: Math.round(cacheline.median),
 };
 writeFileSync(values.out, `${JSON.stringify({ meta, rows: merged }, null, 2)}\n`);
 console.log(

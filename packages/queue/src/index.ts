@@ -1,9 +1,11 @@
 export {
   EmptyError,
   FullError,
+  GetDeserializationError,
   ItemTooLargeError,
   isEmptyError,
   isFullError,
+  isGetDeserializationError,
   isItemTooLargeError,
   isShutDownError,
   isTaskDoneError,
@@ -12,7 +14,7 @@ export {
   TaskDoneError,
 } from './core/errors.js';
 export type { AsyncWaitOptions, JoinOptions, ShutdownOptions, WaitOptions } from './core/options.js';
-export { comparePriorities, encodePriority, type Priority } from './core/priority-key.js';
+export type { Priority } from './core/priority-key.js';
 export type { BaseQueue } from './thread/base-queue.js';
 export { LifoQueue } from './thread/lifo-queue.js';
 export {

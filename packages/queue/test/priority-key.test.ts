@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { comparePriorities, encodePriority, type Priority } from '../src/index.js';
+import { comparePriorities, encodePriority, type Priority } from '../src/core/priority-key.js';
 
 /** Reference order, written plainly: numbers (exactly, across number/bigint/boolean), NaN, strings by code point, arrays. */
 function rank(v: Priority): number {

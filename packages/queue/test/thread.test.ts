@@ -1,11 +1,13 @@
 import { fileURLToPath } from 'node:url';
-import { attach, isTokenError, jsonCodec, share, TokenError } from '@conc/serialize';
+import { attach, DeserializationError, isTokenError, jsonCodec, share, TokenError } from '@conc/serialize';
 import { fixture, noise, spawnProcess, startWorker, within } from '@conc/testkit';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  GetDeserializationError,
   type ItemTooLargeError,
   isEmptyError,
+  isGetDeserializationError,
   isItemTooLargeError,
   isShutDownError,
   LifoQueue,
@@ -188,6 +190,10 @@ describe('items that cannot be decoded', () => {
     await q.putMany(['a', 'bad', 'c', 'd']);
     const err = (await q.getMany(10).catch((e: unknown) => e)) as Undecodable;
     expect(err.code).toBe('ERR_CONC_DESERIALIZATION');
+    // Typed: a DeserializationError that is also a GetDeserializationError with items and taken.
+    expect(err).toBeInstanceOf(DeserializationError);
+    expect(err).toBeInstanceOf(GetDeserializationError);
+    expect(isGetDeserializationError<string>(err) && err.items.join()).toBe('a,c,d');
     expect([err.taken, err.items, err.cause.message]).toEqual([4, ['a', 'c', 'd'], 'cannot decode this one']);
     expect(q.qsize()).toBe(0);
     for (let i = 0; i < err.taken; i++) q.taskDone();

@@ -4,7 +4,13 @@
  * recognised with the `isXxxError` guards rather than `instanceof` alone (a
  * worker loads its own copy of the package).
  */
-import { ConcError, type ConcErrorOptions, defineConcError, errorGuard } from '@conc/serialize';
+import {
+  ConcError,
+  type ConcErrorOptions,
+  DeserializationError,
+  defineConcError,
+  errorGuard,
+} from '@conc/serialize';
 
 /** Options of the queue errors that report a partly done batch. */
 export interface QueueErrorOptions extends ConcErrorOptions {
@@ -86,6 +92,49 @@ export class ItemTooLargeError extends ConcError {
     defineConcError(this, 'ItemTooLargeError', 'ERR_CONC_QUEUE_ITEM_TOO_LARGE');
   }
 }
+
+/**
+ * A get whose taken items did not all decode (a corrupt item, or one holding a
+ * primitive whose package this thread has not imported). It is a
+ * `DeserializationError` (same `name` and `code`, `ERR_CONC_DESERIALIZATION`)
+ * that says what became of the items: they are out of the queue either way.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   jobs = await q.getMany(100);
+ * } catch (err) {
+ *   if (!isGetDeserializationError<Job>(err)) throw err;
+ *   jobs = err.items;                                // the ones that decoded
+ *   for (let i = jobs.length; i < err.taken; i++) q.taskDone(); // the lost ones count as done
+ * }
+ * ```
+ */
+export class GetDeserializationError<T = unknown> extends DeserializationError {
+  /** The items of this get that did decode, in queue order (none for a single `get`). */
+  readonly items: T[];
+  /** How many items the get took out of the queue (each to mark with `taskDone()` when tasks are tracked). */
+  readonly taken: number;
+  constructor(message: string, items: T[], taken: number, options?: ConcErrorOptions) {
+    super(message, options);
+    this.items = items;
+    this.taken = taken;
+  }
+}
+
+/**
+ * True for a {@link GetDeserializationError}: a `DeserializationError` from a
+ * queue's get, with `items` and `taken`.
+ */
+export function isGetDeserializationError<T = unknown>(value: unknown): value is GetDeserializationError<T> {
+  return (
+    isDeserializationError(value) &&
+    Array.isArray((value as Partial<GetDeserializationError>).items) &&
+    typeof (value as Partial<GetDeserializationError>).taken === 'number'
+  );
+}
+
+const isDeserializationError = errorGuard(DeserializationError);
 
 /** True for a {@link FullError} from any copy of this package, in any thread. */
 export const isFullError = errorGuard(FullError);

@@ -1,9 +1,12 @@
 /**
- * Options of the queue calls, shared by every tier, and their validation:
- * a bad combination fails at once with a clear message, before anything waits.
+ * Options of the queue calls, shared by every tier, and their reading. The
+ * checks themselves (messages, deadlines, abort wiring) are
+ * `@conc/serialize/internal`'s, the one home for every conc package: a bad
+ * option fails at once, with a message that says what was passed.
  */
+import { blockingDeadline, checkOptions, checkSignal } from '@conc/serialize/internal';
 
-/** How long and whether a `put` or `get` may wait. */
+/** How long and whether a `put` or `get` may wait, and how to cancel it. */
 export interface WaitOptions {
   /**
    * Wait for room (put) or an item (get). With `false` the call fails at once
@@ -19,7 +22,9 @@ export interface WaitOptions {
   /**
    * Give up after this many milliseconds with `FullError` / `EmptyError`. The
    * time covers the whole call, including any wait for the queue's internal
-   * lock. `0` tries once. Leave it out (or pass `Infinity`) to wait as long as it takes.
+   * lock (held for well under a microsecond at a time; after its holder died,
+   * until that death is known: see the README's "When a thread dies"). `0`
+   * tries once. Leave it out (or pass `Infinity`) to wait as long as it takes.
    * @default Infinity
    * @example
    * ```ts
@@ -27,14 +32,18 @@ export interface WaitOptions {
    * ```
    */
   timeout?: number;
-}
-
-/** {@link WaitOptions} plus cancellation, for the promise-returning calls. */
-export interface AsyncWaitOptions extends WaitOptions {
   /**
-   * Cancels the wait: the call rejects with `signal.reason` and leaves the
-   * queue as it was (nothing put, nothing taken). An already aborted signal
-   * rejects before the call looks at the queue.
+   * Cancels the call: it fails with `signal.reason` and leaves the queue as it
+   * was (nothing put, nothing taken). An already aborted signal fails the call
+   * before it looks at the queue.
+   *
+   * A promise-returning call rejects as soon as the signal aborts. A Sync call
+   * checks the signal before it blocks and at each wake-up; while its thread
+   * is blocked no JavaScript runs there, so nothing in that thread can abort
+   * the signal meanwhile (an `AbortSignal.timeout()` fires from the event
+   * loop, which is blocked too), and a signal cannot be sent to another
+   * thread. Bound a Sync wait with `timeout`; stop threads blocked on a queue
+   * from anywhere with `shutdown()`.
    * @example
    * ```ts
    * await q.get({ signal: AbortSignal.timeout(1000) });
@@ -43,7 +52,13 @@ export interface AsyncWaitOptions extends WaitOptions {
   signal?: AbortSignal;
 }
 
-/** Options of `join()`. */
+/**
+ * The options of the promise-returning calls: the same as {@link WaitOptions}
+ * (kept as a name of its own for code written against earlier releases).
+ */
+export type AsyncWaitOptions = WaitOptions;
+
+/** Options of `join()` and `joinSync()`. */
 export interface JoinOptions {
   /**
    * Stop waiting after this many milliseconds: `join` then resolves `false`
@@ -52,7 +67,7 @@ export interface JoinOptions {
    * @default Infinity
    */
   timeout?: number;
-  /** Cancels the wait; `join` rejects with `signal.reason`. */
+  /** Cancels the wait: `join` rejects with `signal.reason` (`joinSync` checks it as the Sync calls do: see {@link WaitOptions.signal}). */
   signal?: AbortSignal;
 }
 
@@ -67,63 +82,19 @@ export interface ShutdownOptions {
   immediate?: boolean;
 }
 
-/** A validated wait: whether to block, and the deadline on `performance.now()`'s clock. */
+/** A validated wait: its deadline on `performance.now()`'s clock (`NO_WAIT` for `block: false`), and its signal. */
 export interface Wait {
-  readonly block: boolean;
   readonly deadline: number;
+  readonly signal: AbortSignal | undefined;
 }
 
-/** `block: false`: try once. */
-export const NO_WAIT: Wait = { block: false, deadline: 0 };
-const FOREVER: Wait = { block: true, deadline: Number.POSITIVE_INFINITY };
+/** The wait of a call without options: forever, no signal. */
+const FOREVER_WAIT: Wait = { deadline: Number.POSITIVE_INFINITY, signal: undefined };
 
-/** Checks a timeout in milliseconds: a non-negative number or Infinity. */
-export function checkTimeout(op: string, timeout: unknown): number {
-  if (timeout === undefined) return Number.POSITIVE_INFINITY;
-  if (typeof timeout !== 'number' || Number.isNaN(timeout) || timeout < 0) {
-    throw new RangeError(
-      `${op}: timeout must be a non-negative number of milliseconds, got ${String(timeout)}`,
-    );
-  }
-  return timeout;
-}
-
-/** Validates `{ block, timeout }` and turns it into a deadline. */
-export function toWait(op: string, options: WaitOptions | undefined): Wait {
-  if (options === undefined) return FOREVER;
-  if (typeof options !== 'object' || options === null) {
-    throw new TypeError(`${op}: options must be an object like { block, timeout, signal }`);
-  }
-  const { block = true, timeout } = options;
-  if (typeof block !== 'boolean') throw new TypeError(`${op}: block must be a boolean`);
-  if (!block) {
-    if (timeout !== undefined) {
-      throw new TypeError(`${op}: timeout has no effect with block: false; pass one or the other`);
-    }
-    return NO_WAIT;
-  }
-  const ms = checkTimeout(op, timeout);
-  return ms === Number.POSITIVE_INFINITY ? FOREVER : { block: true, deadline: performance.now() + ms };
-}
-
-/** Validates an optional AbortSignal. */
-export function checkSignal(op: string, signal: unknown): AbortSignal | undefined {
-  if (signal === undefined) return undefined;
-  if (
-    typeof signal !== 'object' ||
-    signal === null ||
-    typeof (signal as AbortSignal).aborted !== 'boolean' ||
-    typeof (signal as AbortSignal).addEventListener !== 'function'
-  ) {
-    throw new TypeError(`${op}: signal must be an AbortSignal`);
-  }
-  return signal as AbortSignal;
-}
-
-/** Checks a batch size: a positive integer. */
-export function checkMax(op: string, max: unknown): number {
-  if (typeof max !== 'number' || !Number.isInteger(max) || max < 1) {
-    throw new RangeError(`${op}: max must be a positive integer, got ${String(max)}`);
-  }
-  return max;
+/** Reads `{ block, timeout, signal }` of call `what` into a deadline and a signal, or throws what is wrong. */
+export function waitOf(what: string, options: WaitOptions | undefined): Wait {
+  if (options === undefined) return FOREVER_WAIT;
+  const o = checkOptions(what, options, '{ block, timeout, signal }') as WaitOptions;
+  const deadline = blockingDeadline(what, 'block', o.block, o.timeout);
+  return { deadline, signal: checkSignal(what, o.signal) };
 }

@@ -4,28 +4,18 @@
  * The order (FIFO, LIFO, priority) lives in the shared store; this class
  * encodes, waits and decodes.
  */
-import { type Codec, DeserializationError, shareSymbol } from '@conc/serialize';
-import { abortReason } from '../core/abort.js';
+import { type Codec, shareSymbol } from '@conc/serialize';
+import { abortReason, checkBoolean, checkInt, checkOptions, NO_WAIT } from '@conc/serialize/internal';
 import { EmptyError, FullError, ItemTooLargeError, isShutDownError, ShutDownError } from '../core/errors.js';
-import {
-  type AsyncWaitOptions,
-  checkMax,
-  checkSignal,
-  NO_WAIT,
-  type ShutdownOptions,
-  toWait,
-  type Wait,
-  type WaitOptions,
-} from '../core/options.js';
-import { H } from './layout.js';
-import { Putter } from './putter.js';
+import { type ShutdownOptions, type Wait, type WaitOptions, waitOf } from '../core/options.js';
+import { Header } from '../engine/layout.js';
+import { Putter } from '../engine/putter.js';
+import { type Batch, batchOf, INLINE_MAX, type Store } from '../engine/store.js';
+import { NOT_EMPTY, NOT_FULL, waitAsync, waitSync } from '../engine/wait.js';
 import { kindName, type QueueSetup } from './setup.js';
-import { INLINE_MAX, SHUT_DOWN, type Store } from './store.js';
-import { NOT_EMPTY, NOT_FULL, waitAsync, waitSync } from './wait.js';
+import { TakenItems } from './taken-items.js';
 
 const RESOLVED: Promise<void> = Promise.resolve();
-/** Largest private copy-out buffer kept per queue handle (larger items get a buffer of their own). */
-const SCRATCH_MAX = 256 * 1024;
 
 let storeOf: (q: object) => Store;
 
@@ -40,10 +30,10 @@ export abstract class BaseQueue<T> {
   readonly #codec: Codec;
   readonly #keyOf: ((item: T) => Uint8Array) | undefined;
   readonly #keyed: boolean;
-  /** Items are copied out of shared memory into this Buffer before decoding (codecs read Buffers fastest). */
-  #scratch: Buffer = Buffer.allocUnsafeSlow(256);
-  readonly #one: Uint8Array[] = [new Uint8Array(0)];
-  readonly #oneKey: (Uint8Array | undefined)[] = [undefined];
+  /** Decodes what each take unlinked. */
+  readonly #taken: TakenItems<T>;
+  /** The batch of one that every single put goes through (reused: the fast path allocates nothing). */
+  readonly #one: Batch;
   /** Where the codec's `encodeRange` leaves an item. */
   readonly #range: { bytes: Uint8Array; start: number; end: number } = {
     bytes: EMPTY_BYTES,
@@ -62,6 +52,14 @@ export abstract class BaseQueue<T> {
     this.#codec = init.codec;
     this.#keyOf = init.keyOf as ((item: T) => Uint8Array) | undefined;
     this.#keyed = init.keyed ?? false;
+    this.#taken = new TakenItems(init.store, init.codec);
+    this.#one = {
+      bytes: [EMPTY_BYTES],
+      start: [0],
+      end: [0],
+      keys: init.keyOf === undefined ? undefined : [undefined],
+      done: 0,
+    };
   }
 
   /** The codec items are encoded with (its name travels in share tokens). */
@@ -91,58 +89,117 @@ export abstract class BaseQueue<T> {
 
   // ---- put ------------------------------------------------------------------
 
-  #check(bytes: Uint8Array, key: Uint8Array | undefined): void {
-    const size = bytes.length + (key ? key.length : 0);
+  #check(length: number, key: Uint8Array | undefined): void {
+    const size = length + (key ? key.length : 0);
     if (size > this.#store.maxItem) throw new ItemTooLargeError(size, this.#store.maxItem);
   }
 
-  /** Encodes items (and their priorities) before anything is enqueued, so a bad item fails the whole call. */
-  #encodeAll(items: Iterable<T>): [Uint8Array[], (Uint8Array | undefined)[] | undefined] {
-    const bytes: Uint8Array[] = [];
-    const keys: (Uint8Array | undefined)[] | undefined = this.#keyOf ? [] : undefined;
-    for (const item of items) {
-      const b = this.#codec.encode(item);
-      const k = this.#keyOf?.(item);
-      this.#check(b, k);
-      bytes.push(b);
-      keys?.push(k);
+  /**
+   * Encodes items (and their priorities) before anything is enqueued, so a
+   * bad item fails the whole call. With a codec that encodes into its own
+   * buffer, the items are copied one after another into one array of the
+   * batch's own (one allocation per batch instead of one per item).
+   */
+  #encodeAll(items: Iterable<T>): Batch {
+    const codec = this.#codec;
+    const keyOf = this.#keyOf;
+    const keys: (Uint8Array | undefined)[] | undefined = keyOf ? [] : undefined;
+    if (codec.encodeRange === undefined || BATCH_ENCODE_OFF) {
+      const all: Uint8Array[] = [];
+      for (const item of items) {
+        const b = codec.encode(item);
+        const k = keyOf?.(item);
+        this.#check(b.length, k);
+        all.push(b);
+        keys?.push(k);
+      }
+      return batchOf(all, keys);
     }
-    return [bytes, keys];
+    const r = this.#range;
+    const start: number[] = [];
+    const end: number[] = [];
+    let buf = new Uint8Array(BATCH_START_BYTES);
+    let used = 0;
+    try {
+      for (const item of items) {
+        // The key first: a key function may use the codec, whose buffer holds the range until copied.
+        const k = keyOf?.(item);
+        codec.encodeRange(item, r);
+        const len = r.end - r.start;
+        this.#check(len, k);
+        if (used + len > buf.length) {
+          const grown = new Uint8Array(Math.max(2 * buf.length, used + len));
+          grown.set(buf.subarray(0, used));
+          buf = grown;
+        }
+        const src = r.bytes;
+        const from = r.start;
+        if (len <= 128) for (let i = 0; i < len; i++) buf[used + i] = src[from + i]!;
+        else buf.set(src.subarray(from, r.end), used);
+        start.push(used);
+        used += len;
+        end.push(used);
+        keys?.push(k);
+      }
+    } finally {
+      r.bytes = EMPTY_BYTES;
+    }
+    return { bytes: new Array<Uint8Array>(start.length).fill(buf), start, end, keys, done: 0 };
   }
 
-  /** Encodes one item; puts it at once when it fits (the fast path), else returns a Putter to wait with. */
+  /**
+   * Encodes one item and puts it at once when it fits (the fast path: one
+   * section, nothing allocated), else returns a Putter to wait with.
+   */
   #putFast(item: T): Putter | undefined {
     const codec = this.#codec;
-    if (codec.encodeRange !== undefined && this.#keyOf === undefined) {
+    const store = this.#store;
+    const one = this.#one;
+    const keys = one.keys;
+    // Bytes from encodeRange are the codec's until its next call (borrowed).
+    let borrowed = false;
+    if (codec.encodeRange !== undefined && keys === undefined) {
       // Straight from the codec's buffer into shared memory: no view, no copy of our own.
       const r = this.#range;
       codec.encodeRange(item, r);
-      const len = r.end - r.start;
-      if (len > this.#store.maxItem) throw new ItemTooLargeError(len, this.#store.maxItem);
+      one.bytes[0] = r.bytes;
+      one.start[0] = r.start;
+      one.end[0] = r.end;
+      r.bytes = EMPTY_BYTES;
+      borrowed = true;
+    } else {
+      const bytes = codec.encode(item);
+      one.bytes[0] = bytes;
+      one.start[0] = 0;
+      one.end[0] = bytes.length;
+      if (keys !== undefined) keys[0] = this.#keyOf!(item);
+    }
+    const len = one.end[0]! - one.start[0]!;
+    const size = len + (keys?.[0]?.length ?? 0);
+    try {
+      if (size > store.maxItem) throw new ItemTooLargeError(size, store.maxItem);
       if (len <= INLINE_MAX) {
-        const store = this.#store;
-        const put = store.putRange(r.bytes, r.start, len);
-        if (put) {
-          r.bytes = EMPTY_BYTES;
-          store.wake(H.NOT_EMPTY, H.GET_WAITERS, 1);
+        one.done = 0;
+        const outcome = store.put(one, 1);
+        if (outcome === 'done') {
+          store.wake(Header.NOT_EMPTY, Header.GET_WAITERS, 1);
           return undefined;
         }
-        if (store.status === SHUT_DOWN) throw new ShutDownError();
+        if (outcome === 'shut-down') throw new ShutDownError();
       }
-      // The bytes are the codec's until its next call: a put that may wait keeps its own copy.
-      // (Uint8Array's slice: a Buffer's own slice() is a view, not a copy.)
-      const bytes =
-        len > INLINE_MAX
-          ? r.bytes.subarray(r.start, r.end)
-          : Uint8Array.prototype.slice.call(r.bytes, r.start, r.end);
-      r.bytes = EMPTY_BYTES;
-      return new Putter(this.#store, [bytes], undefined, len > INLINE_MAX);
+      // Full (or a section to retry): a batch of its own, to wait with.
+      const batch: Batch = {
+        bytes: [one.bytes[0]!],
+        start: [one.start[0]!],
+        end: [one.end[0]!],
+        keys: keys === undefined ? undefined : [keys[0]],
+        done: 0,
+      };
+      return new Putter(store, batch, borrowed);
+    } finally {
+      one.bytes[0] = EMPTY_BYTES;
+      if (keys !== undefined) keys[0] = undefined;
     }
-    const bytes = codec.encode(item);
-    const key = this.#keyOf?.(item);
-    this.#check(bytes, key);
-    if (this.#putOne(bytes, key)) return undefined;
-    return new Putter(this.#store, [bytes], key === undefined ? undefined : [key]);
   }
 
   /**
@@ -150,42 +207,24 @@ export abstract class BaseQueue<T> {
    * Rejects with `FullError` (`block: false`, or after `timeout`),
    * `ShutDownError`, `SerializationError` (nothing is enqueued), or the signal's reason.
    */
-  put(item: T, options?: AsyncWaitOptions): Promise<void> {
+  put(item: T, options?: WaitOptions): Promise<void> {
     try {
-      const wait = toWait('put', options);
-      const signal = checkSignal('put', options?.signal);
-      if (signal?.aborted) return Promise.reject(abortReason(signal));
+      const wait = waitOf('put', options);
+      if (wait.signal?.aborted) return Promise.reject(abortReason(wait.signal));
       const putter = this.#putFast(item);
-      return putter ? this.#putAsync(putter, wait, signal) : RESOLVED;
+      return putter ? this.#putAsync(putter, wait) : RESOLVED;
     } catch (err) {
       return Promise.reject(err);
     }
   }
 
-  /** The fast path: one small item, one critical section. */
-  #putOne(bytes: Uint8Array, key: Uint8Array | undefined): boolean {
-    if (bytes.length > INLINE_MAX) return false;
-    const store = this.#store;
-    this.#one[0] = bytes;
-    this.#oneKey[0] = key;
-    const put = store.put(this.#one, this.#keyOf ? this.#oneKey : undefined, 0, 1);
-    this.#one[0] = EMPTY_BYTES;
-    this.#oneKey[0] = undefined;
-    if (put === 1) {
-      store.wake(H.NOT_EMPTY, H.GET_WAITERS, 1);
-      return true;
-    }
-    if (store.status === SHUT_DOWN) throw new ShutDownError();
-    return false;
-  }
-
-  async #putAsync(putter: Putter, wait: Wait, signal: AbortSignal | undefined): Promise<void> {
+  async #putAsync(putter: Putter, wait: Wait): Promise<void> {
     try {
       if (putter.step()) return;
-      if (!wait.block) throw new FullError(undefined, { enqueued: putter.done });
+      if (wait.deadline === NO_WAIT) throw new FullError(undefined, { enqueued: putter.done });
       putter.keep();
       const a = this.#store.s.i32;
-      if (!(await waitAsync(a, NOT_FULL, wait.deadline, signal, () => putter.step()))) {
+      if (!(await waitAsync(a, NOT_FULL, wait.deadline, wait.signal, () => putter.step()))) {
         throw new FullError(undefined, { enqueued: putter.done });
       }
     } finally {
@@ -196,9 +235,9 @@ export abstract class BaseQueue<T> {
   #putSync(putter: Putter, wait: Wait): void {
     try {
       if (putter.step()) return;
-      if (!wait.block) throw new FullError(undefined, { enqueued: putter.done });
+      if (wait.deadline === NO_WAIT) throw new FullError(undefined, { enqueued: putter.done });
       putter.keep();
-      if (!waitSync(this.#store.s.i32, NOT_FULL, wait.deadline, () => putter.step())) {
+      if (!waitSync(this.#store.s.i32, NOT_FULL, wait.deadline, wait.signal, () => putter.step())) {
         throw new FullError(undefined, { enqueued: putter.done });
       }
     } finally {
@@ -209,15 +248,17 @@ export abstract class BaseQueue<T> {
   /** Puts an item only if there is room now; throws `FullError` otherwise (Python's `put_nowait`). */
   putNowait(item: T): void {
     const putter = this.#putFast(item);
-    if (putter) this.#putSync(putter, NO_WAIT);
+    if (putter) this.#putSync(putter, TRY_ONCE);
   }
 
   /**
    * Blocking `put` for worker threads: sleeps the thread (`Atomics.wait`) while
-   * the queue is full. On the main thread it blocks the event loop.
+   * the queue is full. On the main thread it blocks the event loop. The signal
+   * is checked before it blocks and at each wake-up (see {@link WaitOptions.signal}).
    */
   putSync(item: T, options?: WaitOptions): void {
-    const wait = toWait('putSync', options);
+    const wait = waitOf('putSync', options);
+    throwIfAborted(wait);
     const putter = this.#putFast(item);
     if (putter) this.#putSync(putter, wait);
   }
@@ -228,13 +269,11 @@ export abstract class BaseQueue<T> {
    * enqueued. Waits for room as `put` does; on `FullError` / `ShutDownError`,
    * `err.enqueued` tells how many went in. On abort the items already in stay in.
    */
-  putMany(items: Iterable<T>, options?: AsyncWaitOptions): Promise<void> {
+  putMany(items: Iterable<T>, options?: WaitOptions): Promise<void> {
     try {
-      const wait = toWait('putMany', options);
-      const signal = checkSignal('putMany', options?.signal);
-      if (signal?.aborted) return Promise.reject(abortReason(signal));
-      const [bytes, keys] = this.#encodeAll(items);
-      return this.#putAsync(new Putter(this.#store, bytes, keys), wait, signal);
+      const wait = waitOf('putMany', options);
+      if (wait.signal?.aborted) return Promise.reject(abortReason(wait.signal));
+      return this.#putAsync(new Putter(this.#store, this.#encodeAll(items)), wait);
     } catch (err) {
       return Promise.reject(err);
     }
@@ -242,62 +281,18 @@ export abstract class BaseQueue<T> {
 
   /** Blocking {@link putMany} for worker threads. */
   putManySync(items: Iterable<T>, options?: WaitOptions): void {
-    const wait = toWait('putManySync', options);
-    const [bytes, keys] = this.#encodeAll(items);
-    this.#putSync(new Putter(this.#store, bytes, keys), wait);
+    const wait = waitOf('putManySync', options);
+    throwIfAborted(wait);
+    this.#putSync(new Putter(this.#store, this.#encodeAll(items)), wait);
   }
 
   // ---- get ------------------------------------------------------------------
 
-  /** Decodes the blocks the last take unlinked, hands them back, and wakes as many putters. */
-  #finish(into: T[] | undefined): T | undefined {
-    const store = this.#store;
-    const taken = store.taken;
-    const n = store.takenCount;
-    if (store.s.crashAt !== undefined) store.s.maybeCrash('get.copy');
-    let first: T | undefined;
-    let failure: unknown;
-    let failed = 0;
-    try {
-      for (let k = 0; k < n; k++) {
-        const b = taken[k]!;
-        const len = store.lengthOf(b);
-        if (len > this.#scratch.length && len <= SCRATCH_MAX) {
-          this.#scratch = Buffer.allocUnsafeSlow(Math.min(SCRATCH_MAX, 2 ** Math.ceil(Math.log2(len))));
-        }
-        const buf = len <= this.#scratch.length ? this.#scratch : Buffer.allocUnsafeSlow(len);
-        store.copyOut(b, buf);
-        const codec = this.#codec;
-        let value: T;
-        try {
-          value = (
-            codec.decodePrefix !== undefined
-              ? codec.decodePrefix(buf, len)
-              : codec.decode(buf.subarray(0, len))
-          ) as T;
-        } catch (err) {
-          // The others taken with it are still decoded (and kept, on the error).
-          failure ??= err;
-          failed++;
-          continue;
-        }
-        if (into) into.push(value);
-        else first = value;
-      }
-    } finally {
-      store.release(taken, n);
-      store.wake(H.NOT_FULL, H.PUT_WAITERS, n);
-    }
-    // A single get takes one item: if it failed, nothing decoded.
-    if (failed > 0) throw undecodable(failure, n, failed, into ? [...into] : []);
-    return first;
-  }
-
   /** Takes up to `max` items now: true when it got some; throws once shut down and empty. */
   #take(max: number): boolean {
-    const n = this.#store.take(max);
-    if (n > 0) return true;
-    if (n === SHUT_DOWN) throw new ShutDownError();
+    const outcome = this.#store.take(max);
+    if (outcome === 'taken') return true;
+    if (outcome === 'shut-down') throw new ShutDownError();
     return false;
   }
 
@@ -305,32 +300,27 @@ export abstract class BaseQueue<T> {
    * Removes and returns the next item, waiting while the queue is empty
    * (Python's `get`). Rejects with `EmptyError` (`block: false`, or after
    * `timeout`), `ShutDownError` (shut down and empty, or shut down
-   * immediately), or the signal's reason; a cancelled get takes nothing.
+   * immediately), `GetDeserializationError` (an item taken could not be
+   * decoded), or the signal's reason; a cancelled get takes nothing.
    */
-  get(options?: AsyncWaitOptions): Promise<T> {
+  get(options?: WaitOptions): Promise<T> {
     try {
-      const wait = toWait('get', options);
-      const signal = checkSignal('get', options?.signal);
-      if (signal?.aborted) return Promise.reject(abortReason(signal));
-      if (this.#take(1)) return Promise.resolve(this.#finish(undefined) as T);
-      if (!wait.block) throw new EmptyError();
-      return this.#getAsync(1, undefined, wait, signal);
+      const wait = waitOf('get', options);
+      if (wait.signal?.aborted) return Promise.reject(abortReason(wait.signal));
+      if (this.#take(1)) return Promise.resolve(this.#taken.finish(undefined) as T);
+      if (wait.deadline === NO_WAIT) throw new EmptyError();
+      return this.#getAsync(1, undefined, wait);
     } catch (err) {
       return Promise.reject(err);
     }
   }
 
   /** Waits for items; decodes them in the same tick as the take, so concurrent gets never mix up blocks. */
-  async #getAsync(
-    max: number,
-    into: T[] | undefined,
-    wait: Wait,
-    signal: AbortSignal | undefined,
-  ): Promise<T> {
+  async #getAsync(max: number, into: T[] | undefined, wait: Wait): Promise<T> {
     let first: T | undefined;
-    const got = await waitAsync(this.#store.s.i32, NOT_EMPTY, wait.deadline, signal, () => {
+    const got = await waitAsync(this.#store.s.i32, NOT_EMPTY, wait.deadline, wait.signal, () => {
       if (!this.#take(max)) return false;
-      first = this.#finish(into);
+      first = this.#taken.finish(into);
       return true;
     });
     if (!got) throw new EmptyError();
@@ -338,12 +328,13 @@ export abstract class BaseQueue<T> {
   }
 
   #getSync(max: number, into: T[] | undefined, wait: Wait): T {
-    if (this.#take(max)) return this.#finish(into) as T;
-    if (!wait.block) throw new EmptyError();
+    throwIfAborted(wait);
+    if (this.#take(max)) return this.#taken.finish(into) as T;
+    if (wait.deadline === NO_WAIT) throw new EmptyError();
     let first: T | undefined;
-    const got = waitSync(this.#store.s.i32, NOT_EMPTY, wait.deadline, () => {
+    const got = waitSync(this.#store.s.i32, NOT_EMPTY, wait.deadline, wait.signal, () => {
       if (!this.#take(max)) return false;
-      first = this.#finish(into);
+      first = this.#taken.finish(into);
       return true;
     });
     if (!got) throw new EmptyError();
@@ -352,34 +343,34 @@ export abstract class BaseQueue<T> {
 
   /** Removes and returns an item if one is there now; throws `EmptyError` otherwise (Python's `get_nowait`). */
   getNowait(): T {
-    return this.#getSync(1, undefined, NO_WAIT);
+    return this.#getSync(1, undefined, TRY_ONCE);
   }
 
   /**
    * Blocking `get` for worker threads: sleeps the thread (`Atomics.wait`) while
-   * the queue is empty. On the main thread it blocks the event loop.
+   * the queue is empty. On the main thread it blocks the event loop. The signal
+   * is checked before it blocks and at each wake-up (see {@link WaitOptions.signal}).
    */
   getSync(options?: WaitOptions): T {
-    return this.#getSync(1, undefined, toWait('getSync', options));
+    return this.#getSync(1, undefined, waitOf('getSync', options));
   }
 
   /**
    * Removes and returns up to `max` items in queue order, waiting only for the
    * first: it never waits to fill the batch. Errors as {@link get}.
    */
-  getMany(max: number, options?: AsyncWaitOptions): Promise<T[]> {
+  getMany(max: number, options?: WaitOptions): Promise<T[]> {
     try {
       checkMax('getMany', max);
-      const wait = toWait('getMany', options);
-      const signal = checkSignal('getMany', options?.signal);
-      if (signal?.aborted) return Promise.reject(abortReason(signal));
+      const wait = waitOf('getMany', options);
+      if (wait.signal?.aborted) return Promise.reject(abortReason(wait.signal));
       const out: T[] = [];
       if (this.#take(max)) {
-        this.#finish(out);
+        this.#taken.finish(out);
         return Promise.resolve(out);
       }
-      if (!wait.block) throw new EmptyError();
-      return this.#getAsync(max, out, wait, signal).then(() => out);
+      if (wait.deadline === NO_WAIT) throw new EmptyError();
+      return this.#getAsync(max, out, wait).then(() => out);
     } catch (err) {
       return Promise.reject(err);
     }
@@ -389,7 +380,7 @@ export abstract class BaseQueue<T> {
   getManySync(max: number, options?: WaitOptions): T[] {
     checkMax('getManySync', max);
     const out: T[] = [];
-    this.#getSync(max, out, toWait('getManySync', options));
+    this.#getSync(max, out, waitOf('getManySync', options));
     return out;
   }
 
@@ -402,13 +393,13 @@ export abstract class BaseQueue<T> {
    * blocked getters and joiners wake at once. Affects every thread.
    */
   shutdown(options?: ShutdownOptions): void {
-    const immediate = options?.immediate ?? false;
-    if (typeof immediate !== 'boolean') throw new TypeError('shutdown: immediate must be a boolean');
+    const o = checkOptions('shutdown', options, '{ immediate }');
+    const immediate = checkBoolean('shutdown', 'immediate', o?.immediate, false);
     const store = this.#store;
     store.shutdown(immediate);
-    store.wakeAll(H.NOT_EMPTY);
-    store.wakeAll(H.NOT_FULL);
-    store.wakeAll(H.ALL_DONE);
+    store.wakeAll(Header.NOT_EMPTY);
+    store.wakeAll(Header.NOT_FULL);
+    store.wakeAll(Header.ALL_DONE);
   }
 
   /** `for await (const item of q)`: gets items until the queue is shut down and empty. */
@@ -425,31 +416,44 @@ export abstract class BaseQueue<T> {
     }
   }
 
-  /** What `share(q)` sends: the shared buffer, the codec's name, and whether priorities need a key function. */
-  [shareSymbol](): { kind: string; data: { buffer: SharedArrayBuffer; codec: string; keyed: boolean } } {
+  /**
+   * What `share(q)` sends: the shared buffer, the codec's name, whether
+   * priorities need a key function, and the registry of live threads that
+   * tells the queue's users whether the holder of its internal lock is alive.
+   */
+  [shareSymbol](): {
+    kind: string;
+    data: { buffer: SharedArrayBuffer; codec: string; keyed: boolean; registry: SharedArrayBuffer };
+  } {
+    const store = this.#store;
     return {
       kind: kindName(this),
-      data: { buffer: this.#store.sab, codec: this.#codec.name, keyed: this.#keyed },
+      data: {
+        buffer: store.sab,
+        codec: this.#codec.name,
+        keyed: this.#keyed,
+        registry: store.registryBuffer,
+      },
     };
   }
 }
 
 const EMPTY_BYTES = new Uint8Array(0);
 
-/**
- * The error of a get whose taken items did not all decode (a corrupt item, or
- * one holding a primitive whose package this thread has not imported). The
- * items are out of the queue either way: `taken` says how many the call took
- * (each one to mark with `taskDone()` when tasks are tracked) and `items`
- * holds those that did decode, in queue order.
- */
-function undecodable(cause: unknown, taken: number, failed: number, items: unknown[]): DeserializationError {
-  const err = new DeserializationError(
-    `queue: ${failed} of the ${taken} item(s) this get took could not be decoded; all ${taken} are out of the queue ` +
-      '(error.items holds those that decoded, error.taken how many to mark done)',
-    { cause },
-  );
-  Object.defineProperty(err, 'taken', { value: taken, enumerable: true });
-  Object.defineProperty(err, 'items', { value: items, enumerable: true });
-  return err;
+/** First size of a batch's own array of encoded items (it doubles as needed). */
+const BATCH_START_BYTES = 4096;
+/** For A/B runs only: `putMany` encodes each item into an array of its own, as before. */
+const BATCH_ENCODE_OFF = process.env.CONC_QUEUE_BATCH_ENCODE === '0';
+
+/** The wait of the `Nowait` calls: one try, no signal. */
+const TRY_ONCE: Wait = { deadline: NO_WAIT, signal: undefined };
+
+/** Checks a batch size: a positive integer. */
+function checkMax(what: string, max: unknown): number {
+  return checkInt(what, 'max', max, 1, 0x7fffffff);
+}
+
+/** A Sync call's first look at its signal, before it touches the queue. */
+function throwIfAborted(wait: Wait): void {
+  if (wait.signal?.aborted) throw abortReason(wait.signal);
 }

@@ -1,5 +1,5 @@
 import type { Token } from '@conc/serialize';
-import { Kind } from './layout.js';
+import { Kind } from '../engine/layout.js';
 import { Queue } from './queue.js';
 import { type AttachOptions, attachSetup, defineQueueClass, fromSetup, tokenData } from './setup.js';
 

@@ -1,6 +1,6 @@
 import type { Token } from '@conc/serialize';
 import type { Priority } from '../core/priority-key.js';
-import { Kind } from './layout.js';
+import { Kind } from '../engine/layout.js';
 import { Queue, type QueueOptions } from './queue.js';
 import { type AttachOptions, attachSetup, defineQueueClass, fromSetup, tokenData } from './setup.js';
 

@@ -1,9 +1,10 @@
 import type { Token } from '@conc/serialize';
-import { abortReason } from '../core/abort.js';
+import { abortReason, checkOptions, checkSignal, deadlineOf } from '@conc/serialize/internal';
 import { TaskDoneError } from '../core/errors.js';
-import { checkSignal, checkTimeout, type JoinOptions } from '../core/options.js';
+import type { JoinOptions } from '../core/options.js';
+import { Header, Kind } from '../engine/layout.js';
+import { ALL_DONE, waitAsync, waitSync } from '../engine/wait.js';
 import { BaseQueue, queueStore } from './base-queue.js';
-import { H, Kind } from './layout.js';
 import {
   type AttachOptions,
   attachSetup,
@@ -14,8 +15,6 @@ import {
   setup,
   tokenData,
 } from './setup.js';
-import { TASK_DONE_TOO_OFTEN } from './store.js';
-import { ALL_DONE, waitAsync, waitSync } from './wait.js';
 
 /** Options of {@link Queue}, {@link LifoQueue} and {@link PriorityQueue}. */
 export interface QueueOptions extends BaseQueueOptions {
@@ -83,8 +82,8 @@ export class Queue<T = unknown> extends BaseQueue<T> {
   taskDone(): void {
     const store = queueStore(this);
     const left = store.taskDone(1);
-    if (left === TASK_DONE_TOO_OFTEN) throw new TaskDoneError();
-    if (left === 0) store.wake(H.ALL_DONE, H.JOIN_WAITERS, Number.POSITIVE_INFINITY);
+    if (left === 'too-often') throw new TaskDoneError();
+    if (left === 0) store.wake(Header.ALL_DONE, Header.JOIN_WAITERS, Number.POSITIVE_INFINITY);
   }
 
   /**
@@ -94,22 +93,29 @@ export class Queue<T = unknown> extends BaseQueue<T> {
    */
   join(options?: JoinOptions): Promise<boolean> {
     try {
-      const timeout = checkTimeout('join', options?.timeout);
-      const signal = checkSignal('join', options?.signal);
+      const o = checkOptions('join', options, '{ timeout, signal }');
+      const deadline = deadlineOf('join', o?.timeout);
+      const signal = checkSignal('join', o?.signal);
       if (signal?.aborted) return Promise.reject(abortReason(signal));
       const store = queueStore(this);
       if (store.unfinished() === 0) return Promise.resolve(true);
-      const deadline = performance.now() + timeout;
       return waitAsync(store.s.i32, ALL_DONE, deadline, signal, () => store.unfinished() === 0);
     } catch (err) {
       return Promise.reject(err);
     }
   }
 
-  /** Blocking {@link join} for worker threads; `true` when done, `false` after `timeout`. */
-  joinSync(options?: Pick<JoinOptions, 'timeout'>): boolean {
-    const deadline = performance.now() + checkTimeout('joinSync', options?.timeout);
+  /**
+   * Blocking {@link join} for worker threads; `true` when done, `false` after
+   * `timeout`. The signal is checked before it blocks and at each wake-up (as
+   * for `getSync`).
+   */
+  joinSync(options?: JoinOptions): boolean {
+    const o = checkOptions('joinSync', options, '{ timeout, signal }');
+    const deadline = deadlineOf('joinSync', o?.timeout);
+    const signal = checkSignal('joinSync', o?.signal);
+    if (signal?.aborted) throw abortReason(signal);
     const store = queueStore(this);
-    return waitSync(store.s.i32, ALL_DONE, deadline, () => store.unfinished() === 0);
+    return waitSync(store.s.i32, ALL_DONE, deadline, signal, () => store.unfinished() === 0);
   }
 }

@@ -3,11 +3,18 @@
  * store made, or its store opened from a share token in another thread; and
  * the registry of queue classes (their order and token kind).
  */
-import { type Codec, type CodecName, getCodec, registerKind, resolveCodec } from '@conc/serialize';
-import { checkToken } from '@conc/serialize/internal';
+import {
+  type Codec,
+  type CodecName,
+  getCodec,
+  registerKind,
+  resolveCodec,
+  TokenError,
+} from '@conc/serialize';
+import { checkFunction, checkInt, checkOptions, checkToken, describeValue } from '@conc/serialize/internal';
 import { defaultPriority, encodePriority } from '../core/priority-key.js';
-import { ARENA_START, Kind, MAX_CAPACITY, MAX_KEY_BYTES } from './layout.js';
-import { Store } from './store.js';
+import { ARENA_START, Kind, MAX_CAPACITY, MAX_KEY_BYTES } from '../engine/layout.js';
+import { Store } from '../engine/store.js';
 
 /** Options every thread-tier queue takes. */
 export interface BaseQueueOptions {
@@ -61,7 +68,11 @@ export interface AttachOptions {
   codec?: Codec | CodecName;
 }
 
-export const ATTACH: unique symbol = Symbol('conc.queue.attach');
+/**
+ * The setup of the queue {@link fromSetup} is building: its constructor takes
+ * it instead of reading options (set and cleared around that one `new`).
+ */
+let attaching: QueueSetup | undefined;
 
 /** Each queue class: its order and its share-token kind (see {@link defineQueueClass}). */
 const classes = new Map<unknown, { kind: Kind; token: string }>();
@@ -84,32 +95,42 @@ function classOf(cls: unknown): { kind: Kind; token: string } | undefined {
 
 /** Validates the options and makes the shared store (or takes the one being attached). */
 export function setup(kind: Kind, where: string, options: object | undefined): QueueSetup {
-  const internal = (options as { [ATTACH]?: QueueSetup } | undefined)?.[ATTACH];
-  if (internal) return internal;
-  const o = (options ?? {}) as BaseQueueOptions & { maxsize?: number; key?: unknown };
-  if (typeof o !== 'object' || o === null) throw new TypeError(`${where}: options must be an object`);
-  const maxsize = o.maxsize ?? 0;
-  if (typeof maxsize !== 'number' || !Number.isInteger(maxsize) || maxsize > 0x7fffffff) {
-    throw new RangeError(
-      `${where}: maxsize must be an integer (0 or less: unbounded), got ${String(maxsize)}`,
-    );
+  const attached = attaching;
+  if (attached !== undefined) {
+    attaching = undefined;
+    return attached;
   }
-  const capacity = o.capacityBytes ?? DEFAULT_CAPACITY;
-  if (!Number.isInteger(capacity) || capacity < INITIAL_BYTES || capacity > MAX_CAPACITY) {
-    throw new RangeError(
-      `${where}: capacityBytes must be an integer from ${INITIAL_BYTES} to ${MAX_CAPACITY}, got ${String(capacity)}`,
-    );
-  }
+  const o = (checkOptions(where, options, '{ maxsize, capacityBytes, codec }') ?? {}) as BaseQueueOptions & {
+    maxsize?: unknown;
+    key?: unknown;
+  };
+  const maxsize = checkMaxsize(where, o.maxsize ?? 0);
+  const capacity = checkInt(
+    where,
+    'capacityBytes',
+    o.capacityBytes ?? DEFAULT_CAPACITY,
+    INITIAL_BYTES,
+    MAX_CAPACITY,
+  );
   const codec = withWhere(where, () => resolveCodec(o.codec));
-  const keyed = o.key !== undefined;
-  if (keyed && typeof o.key !== 'function') throw new TypeError(`${where}: key must be a function`);
-  const store = Store.create({ kind, maxsize: Math.max(0, maxsize), capacity, initial: INITIAL_BYTES });
+  const key = checkFunction<KeyFn>(where, 'key', o.key);
+  const keyed = key !== undefined;
+  const store = Store.create({ kind, maxsize, capacity, initial: INITIAL_BYTES });
   return {
     codec,
     store,
     keyed,
-    keyOf: kind === Kind.PRIORITY ? priorityKeyOf(o.key as KeyFn | undefined) : undefined,
+    keyOf: kind === Kind.PRIORITY ? priorityKeyOf(key) : undefined,
   };
+}
+
+/** Python's maxsize: any integer, 0 or less meaning unbounded (held as 0). */
+function checkMaxsize(where: string, maxsize: unknown): number {
+  if (typeof maxsize !== 'number' || !Number.isInteger(maxsize) || maxsize > 0x7fffffff) {
+    const message = `${where}: maxsize must be an integer up to ${0x7fffffff} (0 or less: unbounded), got ${describeValue(maxsize)}`;
+    throw typeof maxsize === 'number' ? new RangeError(message) : new TypeError(message);
+  }
+  return Math.max(0, maxsize);
 }
 
 type KeyFn = (item: unknown) => unknown;
@@ -141,19 +162,41 @@ function refuseUnkeyed(): never {
   );
 }
 
-/** Rebuilds the setup of a queue from its share token's data, in another thread. */
+/**
+ * Rebuilds the setup of a queue from its share token's data, in another
+ * thread. Data that `share()` cannot have made is a `TokenError` saying what
+ * was found; a wrong option of this side's is a `TypeError`.
+ */
 export function attachSetup(
   kind: Kind,
   data: unknown,
   options: (AttachOptions & { key?: unknown }) | undefined,
 ): QueueSetup {
-  const d = data as { buffer?: unknown; codec?: unknown; keyed?: unknown } | null;
-  if (typeof d !== 'object' || d === null || typeof d.codec !== 'string') {
-    throw new TypeError('expected { buffer, codec, keyed } from share()');
+  const o = checkOptions('attach', options, '{ codec, key }');
+  const d = data as { buffer?: unknown; codec?: unknown; keyed?: unknown; registry?: unknown } | null;
+  if (typeof d !== 'object' || d === null) {
+    throw new TokenError(
+      `attach: malformed queue token: expected { buffer, codec, keyed, registry } from share(), got ${describeValue(d)}`,
+    );
   }
-  const store = Store.open(d.buffer, kind);
+  if (typeof d.codec !== 'string') {
+    throw new TokenError(
+      `attach: malformed queue token: its codec must be a codec name, got ${describeValue(d.codec)}`,
+    );
+  }
+  let store: Store;
+  try {
+    store = Store.open(d.buffer, kind, d.registry);
+  } catch (err) {
+    throw new TokenError(`attach: ${(err as Error).message}`, { cause: err });
+  }
+  if (typeof d.keyed !== 'boolean') {
+    throw new TokenError(
+      `attach: malformed queue token: keyed must be a boolean, got ${describeValue(d.keyed)}`,
+    );
+  }
   let codec: Codec;
-  if (options?.codec !== undefined) codec = withWhere('attach', () => resolveCodec(options.codec));
+  if (o?.codec !== undefined) codec = withWhere('attach', () => resolveCodec(o.codec));
   else {
     try {
       codec = getCodec(d.codec);
@@ -163,16 +206,15 @@ export function attachSetup(
       );
     }
   }
-  const keyed = d.keyed === true;
+  const keyed = d.keyed;
+  const key = checkFunction<KeyFn>('attach', 'key', o?.key);
   let keyOf: ((item: never) => Uint8Array) | undefined;
   if (kind === Kind.PRIORITY) {
-    const key = options?.key;
-    if (key !== undefined && typeof key !== 'function') throw new TypeError('attach: key must be a function');
     if (keyed !== (key !== undefined)) {
       if (key !== undefined)
         throw new TypeError('attach: this PriorityQueue takes priorities from its items, not a key');
       keyOf = refuseUnkeyed;
-    } else keyOf = priorityKeyOf(key as KeyFn | undefined);
+    } else keyOf = priorityKeyOf(key);
   }
   return { store, codec, keyed, keyOf };
 }
@@ -201,6 +243,11 @@ export function defineQueueClass(
 }
 
 /** Builds a queue of class `cls` around an attached setup. */
-export function fromSetup<Q>(cls: new (options?: never) => Q, init: QueueSetup): Q {
-  return new cls({ [ATTACH]: init } as never);
+export function fromSetup<Q>(cls: new () => Q, init: QueueSetup): Q {
+  attaching = init;
+  try {
+    return new cls();
+  } finally {
+    attaching = undefined;
+  }
 }

@@ -1,6 +1,6 @@
 import type { Token } from '@conc/serialize';
+import { Kind } from '../engine/layout.js';
 import { BaseQueue } from './base-queue.js';
-import { Kind } from './layout.js';
 import {
   type AttachOptions,
   attachSetup,

@@ -5,43 +5,43 @@
  * leftist heap ordered by (priority key bytes, put sequence), so equal
  * priorities come out first-in first-out and every operation is O(log n).
  */
-import { H, I, PRIORITY_HEADER } from './layout.js';
-import type { Shared } from './shared.js';
+import { Header, ItemWord, PRIORITY_HEADER } from './layout.js';
+import type { QueueMemory } from './memory.js';
 
 /** Links a block into the order / unlinks the next block (0 when empty). */
 export interface Order {
-  push(s: Shared, b: number): void;
-  pop(s: Shared): number;
+  push(s: QueueMemory, b: number): void;
+  pop(s: QueueMemory): number;
 }
 
 export const fifo: Order = {
   push(s, b) {
-    const last = s.i32[H.LAST]!;
-    s.w((b >> 2) + I.LINK, 0);
-    if (last !== 0) s.w((last >> 2) + I.LINK, b);
-    else s.w(H.FIRST, b);
-    s.w(H.LAST, b);
+    const last = s.i32[Header.LAST]!;
+    s.write((b >> 2) + ItemWord.LINK, 0);
+    if (last !== 0) s.write((last >> 2) + ItemWord.LINK, b);
+    else s.write(Header.FIRST, b);
+    s.write(Header.LAST, b);
   },
   pop(s) {
     const a = s.i32;
-    const b = a[H.FIRST]!;
+    const b = a[Header.FIRST]!;
     if (b === 0) return 0;
-    const next = a[(b >> 2) + I.LINK]!;
-    s.w(H.FIRST, next);
-    if (next === 0) s.w(H.LAST, 0);
+    const next = a[(b >> 2) + ItemWord.LINK]!;
+    s.write(Header.FIRST, next);
+    if (next === 0) s.write(Header.LAST, 0);
     return b;
   },
 };
 
 export const lifo: Order = {
   push(s, b) {
-    s.w((b >> 2) + I.LINK, s.i32[H.FIRST]!);
-    s.w(H.FIRST, b);
+    s.write((b >> 2) + ItemWord.LINK, s.i32[Header.FIRST]!);
+    s.write(Header.FIRST, b);
   },
   pop(s) {
     const a = s.i32;
-    const b = a[H.FIRST]!;
-    if (b !== 0) s.w(H.FIRST, a[(b >> 2) + I.LINK]!);
+    const b = a[Header.FIRST]!;
+    if (b !== 0) s.write(Header.FIRST, a[(b >> 2) + ItemWord.LINK]!);
     return b;
   },
 };
@@ -50,8 +50,8 @@ export const lifo: Order = {
 function before(a: Int32Array, u8: Uint8Array, x: number, y: number): boolean {
   const xw = x >> 2;
   const yw = y >> 2;
-  const xk = a[xw + I.RANK_KEY]! >>> 8;
-  const yk = a[yw + I.RANK_KEY]! >>> 8;
+  const xk = a[xw + ItemWord.RANK_KEY]! >>> 8;
+  const yk = a[yw + ItemWord.RANK_KEY]! >>> 8;
   const n = Math.min(xk, yk);
   const xi = x + PRIORITY_HEADER;
   const yi = y + PRIORITY_HEADER;
@@ -60,21 +60,21 @@ function before(a: Int32Array, u8: Uint8Array, x: number, y: number): boolean {
     if (d !== 0) return d < 0;
   }
   if (xk !== yk) return xk < yk;
-  const xh = a[xw + I.SEQ_HI]! >>> 0;
-  const yh = a[yw + I.SEQ_HI]! >>> 0;
+  const xh = a[xw + ItemWord.SEQ_HI]! >>> 0;
+  const yh = a[yw + ItemWord.SEQ_HI]! >>> 0;
   if (xh !== yh) return xh < yh;
-  return a[xw + I.SEQ_LO]! >>> 0 < a[yw + I.SEQ_LO]! >>> 0;
+  return a[xw + ItemWord.SEQ_LO]! >>> 0 < a[yw + ItemWord.SEQ_LO]! >>> 0;
 }
 
 function rank(a: Int32Array, b: number): number {
-  return b === 0 ? 0 : a[(b >> 2) + I.RANK_KEY]! & 0xff;
+  return b === 0 ? 0 : a[(b >> 2) + ItemWord.RANK_KEY]! & 0xff;
 }
 
 /** The right spine walked by a merge: at most ~2·log2(n) nodes. */
 const path = new Int32Array(128);
 
 /** Merges two leftist heaps; returns the new root. */
-function merge(s: Shared, x: number, y: number): number {
+function merge(s: QueueMemory, x: number, y: number): number {
   if (x === 0) return y;
   if (y === 0) return x;
   const a = s.i32;
@@ -88,34 +88,34 @@ function merge(s: Shared, x: number, y: number): number {
   let n = 0;
   path[n++] = x;
   for (;;) {
-    const r = a[(x >> 2) + I.RIGHT]!;
+    const r = a[(x >> 2) + ItemWord.RIGHT]!;
     if (r === 0) {
-      s.w((x >> 2) + I.RIGHT, y);
+      s.write((x >> 2) + ItemWord.RIGHT, y);
       break;
     }
     if (before(a, u8, y, r)) {
-      s.w((x >> 2) + I.RIGHT, y);
+      s.write((x >> 2) + ItemWord.RIGHT, y);
       y = r;
     }
-    x = a[(x >> 2) + I.RIGHT]!;
+    x = a[(x >> 2) + ItemWord.RIGHT]!;
     path[n++] = x;
   }
   // Restore the leftist property bottom-up: the shorter spine goes right.
   for (let k = n - 1; k >= 0; k--) {
     const node = path[k]!;
     const w = node >> 2;
-    let l = a[w + I.LINK]!;
-    let r = a[w + I.RIGHT]!;
+    let l = a[w + ItemWord.LINK]!;
+    let r = a[w + ItemWord.RIGHT]!;
     if (rank(a, l) < rank(a, r)) {
-      s.w(w + I.LINK, r);
-      s.w(w + I.RIGHT, l);
+      s.write(w + ItemWord.LINK, r);
+      s.write(w + ItemWord.RIGHT, l);
       const t = l;
       l = r;
       r = t;
     }
     const rk = rank(a, r) + 1;
-    const old = a[w + I.RANK_KEY]!;
-    if ((old & 0xff) !== rk) s.w(w + I.RANK_KEY, (old & ~0xff) | rk);
+    const old = a[w + ItemWord.RANK_KEY]!;
+    if ((old & 0xff) !== rk) s.write(w + ItemWord.RANK_KEY, (old & ~0xff) | rk);
   }
   return root;
 }
@@ -124,17 +124,17 @@ export const heap: Order = {
   push(s, b) {
     const w = b >> 2;
     const a = s.i32;
-    s.w(w + I.LINK, 0);
-    s.w(w + I.RIGHT, 0);
-    s.w(w + I.RANK_KEY, (a[w + I.RANK_KEY]! & ~0xff) | 1);
-    s.w(H.FIRST, merge(s, a[H.FIRST]!, b));
+    s.write(w + ItemWord.LINK, 0);
+    s.write(w + ItemWord.RIGHT, 0);
+    s.write(w + ItemWord.RANK_KEY, (a[w + ItemWord.RANK_KEY]! & ~0xff) | 1);
+    s.write(Header.FIRST, merge(s, a[Header.FIRST]!, b));
   },
   pop(s) {
     const a = s.i32;
-    const b = a[H.FIRST]!;
+    const b = a[Header.FIRST]!;
     if (b === 0) return 0;
     const w = b >> 2;
-    s.w(H.FIRST, merge(s, a[w + I.LINK]!, a[w + I.RIGHT]!));
+    s.write(Header.FIRST, merge(s, a[w + ItemWord.LINK]!, a[w + ItemWord.RIGHT]!));
     return b;
   },
 };

@@ -14,8 +14,8 @@
  * tries again: a wake-up lost to a thread that died (or to an abandoned async
  * wait whose thread never runs again) costs latency, never a hang.
  */
-import { onAbort } from '../core/abort.js';
-import { H } from './layout.js';
+import { abortReason, onAbort } from '@conc/serialize/internal';
+import { Header } from './layout.js';
 
 /** Longest single sleep; waiters re-check at least this often. */
 export const BACKSTOP_MS = 250;
@@ -44,9 +44,9 @@ export interface Cond {
   readonly waiters: number;
 }
 
-export const NOT_EMPTY: Cond = { word: H.NOT_EMPTY, waiters: H.GET_WAITERS };
-export const NOT_FULL: Cond = { word: H.NOT_FULL, waiters: H.PUT_WAITERS };
-export const ALL_DONE: Cond = { word: H.ALL_DONE, waiters: H.JOIN_WAITERS };
+export const NOT_EMPTY: Cond = { word: Header.NOT_EMPTY, waiters: Header.GET_WAITERS };
+export const NOT_FULL: Cond = { word: Header.NOT_FULL, waiters: Header.PUT_WAITERS };
+export const ALL_DONE: Cond = { word: Header.ALL_DONE, waiters: Header.JOIN_WAITERS };
 
 /**
  * Probes a spin makes before it first reads the clock (about a microsecond):
@@ -74,16 +74,25 @@ function timeLeft(deadline: number): number {
 /**
  * Runs `attempt` until it returns true, waiting on `cond` in between (the
  * caller has just tried once). Returns false once `deadline` (on
- * `performance.now()`) has passed.
+ * `performance.now()`) has passed. The signal is checked before each wait and
+ * at each wake-up (nothing in this thread can abort it while it sleeps).
  */
-export function waitSync(a: Int32Array, cond: Cond, deadline: number, attempt: () => boolean): boolean {
+export function waitSync(
+  a: Int32Array,
+  cond: Cond,
+  deadline: number,
+  signal: AbortSignal | undefined,
+  attempt: () => boolean,
+): boolean {
   Atomics.add(a, cond.waiters, 1);
   try {
     for (;;) {
+      if (signal?.aborted) throw abortReason(signal);
       const seq = Atomics.load(a, cond.word);
       if (attempt()) return true;
       const remaining = timeLeft(deadline);
       if (remaining <= 0) return false;
+      if (signal?.aborted) throw abortReason(signal);
       if (spin(a, cond.word, seq, Math.min(syncSpinMs, remaining))) {
         syncSpinMs = Math.min(SYNC_SPIN_MAX_MS, syncSpinMs * 2 + 0.001);
         continue;
@@ -128,7 +137,7 @@ export async function waitAsync(
   attempt: () => boolean,
 ): Promise<boolean> {
   for (;;) {
-    if (signal?.aborted) throw signal.reason;
+    if (signal?.aborted) throw abortReason(signal);
     Atomics.add(a, cond.waiters, 1);
     let r: ReturnType<typeof Atomics.waitAsync>;
     try {

@@ -4,7 +4,7 @@
  * arena of blocks (free blocks and item blocks).
  *
  * ```
- * 0      header words (H.*)         magic, kind, limits, lock, counters, wait words, order roots, allocator maps
+ * 0      header words (Header.*)    magic, kind, limits, lock, counters, wait words, order roots, allocator maps
  * 2048   undo logs (LOG_SLOTS)      [word index, old value] of every header/block word a critical section writes
  * 36864  arena                      blocks, 8-byte aligned, each starting with [size|flags, previous block]
  * ```
@@ -21,7 +21,7 @@
  * waiter counts; the lock-free release stack. Spinning waiters watch a line the
  * lock holder does not write.
  */
-export enum H {
+export enum Header {
   MAGIC = 0,
   /** `LAYOUT_VERSION << 8 | Kind`. */
   KIND = 1,
@@ -31,11 +31,13 @@ export enum H {
   CAPACITY = 3,
   /** Current end of the arena in bytes (the buffer may be longer after an undone grow). */
   END = 4,
+  /** Id of the `@conc/lock` owner registry the lock's holders are tagged in. */
+  REGISTRY = 5,
 
   /**
-   * Internal lock: odd = held; +1 on every acquire and release, +2 when a dead
-   * holder's lock is taken over. The state a section changes shares its cache
-   * line: taking the lock brings that state along.
+   * Internal lock: 0 when free, else the holder's owner tag (see memory.ts).
+   * The state a section changes shares its cache line: taking the lock brings
+   * that state along.
    */
   LOCK = 16,
   LOCK_WAITERS = 17,
@@ -98,7 +100,8 @@ export const LOG_SLOT_WORDS = 16 + 2 * LOG_CAP;
 
 export const ARENA_START = Math.ceil(((LOG_AREA + LOG_SLOTS * LOG_SLOT_WORDS) * 4) / 4096) * 4096;
 export const MAGIC = 0x51434e43; // "CNCQ"
-export const LAYOUT_VERSION = 1;
+/** 2: the lock word holds the holder's owner tag (1: a counter, taken over by time). */
+export const LAYOUT_VERSION = 2;
 
 /** How items are ordered. */
 export enum Kind {
@@ -114,7 +117,7 @@ export const SL_BITS = 3;
 export const SL_COUNT = 1 << SL_BITS;
 
 /** Block word offsets (added to `offset >> 2`). */
-export enum B {
+export enum BlockWord {
   SIZE = 0,
   PREV = 1,
   NEXT_FREE = 2,
@@ -122,7 +125,7 @@ export enum B {
 }
 
 /** Word offsets of item blocks (after SIZE and PREV). */
-export enum I {
+export enum ItemWord {
   /** FIFO/LIFO: next item; heap: left child; released: next released block. */
   LINK = 2,
   LEN = 3,
