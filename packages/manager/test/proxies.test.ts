@@ -139,6 +139,31 @@ describe('collections', () => {
   });
 });
 
+describe('options', () => {
+  it('wrong options are refused with the messages every conc package uses, saying what was passed', async () => {
+    const q = await m.queue();
+    const lock = await m.lock();
+    const event = await m.event();
+    await expect(q.get({ timeout: '100' as never })).rejects.toThrow(
+      /^get: timeout must be a number of milliseconds \(>= 0, or Infinity\), got the string "100"$/,
+    );
+    await expect(q.get({ timeout: '100' as never })).rejects.toBeInstanceOf(TypeError);
+    await expect(q.put(1, { timeout: -1 })).rejects.toBeInstanceOf(RangeError);
+    await expect(q.put(1, { block: false, timeout: 5 })).rejects.toThrow(/cannot be given with block: false/);
+    await expect(lock.acquire({ timeout: '10' as never })).rejects.toThrow(/got the string "10"$/);
+    await expect(lock.acquire({ blocking: 'no' as never })).rejects.toThrow(
+      /blocking must be a boolean, got the string "no"$/,
+    );
+    await expect(event.wait({ signal: 'stop' as never })).rejects.toThrow(
+      /signal must be an AbortSignal, got the string "stop"$/,
+    );
+    // Nothing was queued or taken by the refused calls.
+    expect(await q.qsize()).toBe(0);
+    expect(await lock.acquire({ blocking: false })).toBe(true);
+    await lock.release();
+  });
+});
+
 describe('proxies nest and travel', () => {
   it('a dict holding a list proxy: another process appends through it', async () => {
     const d = await m.dict<string, unknown>();

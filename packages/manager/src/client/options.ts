@@ -1,33 +1,17 @@
 /**
- * Checks the options of blocking proxy calls up front, with the same rules
- * and messages as `@conc/lock` and `@conc/queue`, and turns them into the
- * server's timeout argument (milliseconds, `0` for "try once", `null` for
- * "no limit").
+ * Checks the options of blocking proxy calls up front, with the shared rules
+ * and messages of every conc package (`@conc/serialize/internal`), and turns
+ * them into the server's timeout argument (milliseconds, `0` for "try once",
+ * `null` for "no limit").
  */
-
-function checkTimeoutValue(what: string, timeout: unknown): number | null {
-  if (timeout === undefined || timeout === Number.POSITIVE_INFINITY) return null;
-  if (typeof timeout !== 'number' || Number.isNaN(timeout) || timeout < 0) {
-    throw new RangeError(
-      `${what}: timeout must be a non-negative number of milliseconds or Infinity, got ${String(timeout)}`,
-    );
-  }
-  return timeout;
-}
-
-function checkSignal(what: string, signal: unknown): AbortSignal | undefined {
-  if (signal === undefined) return undefined;
-  if (typeof signal !== 'object' || signal === null || typeof (signal as AbortSignal).aborted !== 'boolean') {
-    throw new TypeError(`${what}: signal must be an AbortSignal`);
-  }
-  return signal as AbortSignal;
-}
-
-function checkObject(what: string, options: unknown): void {
-  if (options !== undefined && (typeof options !== 'object' || options === null)) {
-    throw new TypeError(`${what}: options must be an object`);
-  }
-}
+import {
+  blockingDeadline,
+  checkOptions,
+  checkSignal,
+  checkTimeout,
+  FOREVER,
+  NO_WAIT,
+} from '@conc/serialize/internal';
 
 /** A validated blocking call. */
 export interface Checked {
@@ -35,19 +19,19 @@ export interface Checked {
   readonly signal: AbortSignal | undefined;
 }
 
+function checked(what: string, deadline: number, timeout: unknown, signal: unknown): Checked {
+  const ms = deadline === NO_WAIT ? 0 : checkTimeout(what, timeout);
+  return { timeout: ms === FOREVER ? null : ms, signal: checkSignal(what, signal) };
+}
+
 /** `{ blocking, timeout, signal }` of acquire (Python's rules: no timeout with blocking: false). */
 export function checkAcquire(
   what: string,
   options: { blocking?: boolean; timeout?: number; signal?: AbortSignal } | undefined,
 ): Checked {
-  checkObject(what, options);
-  const blocking = options?.blocking ?? true;
-  if (typeof blocking !== 'boolean') throw new TypeError(`${what}: blocking must be a boolean`);
-  if (!blocking && options?.timeout !== undefined) {
-    throw new TypeError(`${what}: can't specify a timeout for a non-blocking call`);
-  }
-  const timeout = blocking ? checkTimeoutValue(what, options?.timeout) : 0;
-  return { timeout, signal: checkSignal(what, options?.signal) };
+  checkOptions(what, options, '{ blocking, timeout, signal }');
+  const deadline = blockingDeadline(what, 'blocking', options?.blocking, options?.timeout);
+  return checked(what, deadline, options?.timeout, options?.signal);
 }
 
 /** `{ block, timeout, signal }` of put and get. */
@@ -55,14 +39,9 @@ export function checkBlock(
   what: string,
   options: { block?: boolean; timeout?: number; signal?: AbortSignal } | undefined,
 ): Checked {
-  checkObject(what, options);
-  const block = options?.block ?? true;
-  if (typeof block !== 'boolean') throw new TypeError(`${what}: block must be a boolean`);
-  if (!block && options?.timeout !== undefined) {
-    throw new TypeError(`${what}: timeout has no effect with block: false; pass one or the other`);
-  }
-  const timeout = block ? checkTimeoutValue(what, options?.timeout) : 0;
-  return { timeout, signal: checkSignal(what, options?.signal) };
+  checkOptions(what, options, '{ block, timeout, signal }');
+  const deadline = blockingDeadline(what, 'block', options?.block, options?.timeout);
+  return checked(what, deadline, options?.timeout, options?.signal);
 }
 
 /** `{ timeout, signal }` of wait and join. */
@@ -70,8 +49,8 @@ export function checkWait(
   what: string,
   options: { timeout?: number; signal?: AbortSignal } | undefined,
 ): Checked {
-  checkObject(what, options);
-  return { timeout: checkTimeoutValue(what, options?.timeout), signal: checkSignal(what, options?.signal) };
+  checkOptions(what, options, '{ timeout, signal }');
+  return checked(what, 0, options?.timeout, options?.signal);
 }
 
 /** Rejects instead of throwing: every proxy method returns a promise, even for bad options. */
