@@ -1,18 +1,26 @@
 /**
  * The sending half of a socket connection.
  *
- * Messages sent in the same tick form one batch, written with one `writev`
- * (`FrameEncoder.encodeBatch` lays it out: runs of small messages in a single
- * buffer, big payloads uncopied behind their own header). No per-message
- * allocation beyond the codec's own output: at hundreds of thousands of
- * messages a second, a separate header buffer per message was the sender's
- * largest cost. A batch's
- * promise resolves in the write callback, once its bytes are with the
- * operating system; batches sent before the socket exists (a pipe end still
- * meeting its peer) wait, holding the process alive.
+ * The first message of a tick on an idle socket is written at once, as one
+ * frame in one buffer (a program awaiting every send pays one `write` and
+ * nothing for batching). The messages after it in the same tick form one
+ * batch, written with one `writev` (`FrameEncoder.encodeBatch` lays it out:
+ * runs of small messages in a single buffer, big payloads uncopied behind
+ * their own header). No per-message allocation beyond the codec's own
+ * output: at hundreds of thousands of messages a second, a separate header
+ * buffer per message was the sender's largest cost. A send's promise
+ * resolves in the write callback, once its bytes are with the operating
+ * system; batches sent before the socket exists (a pipe end still meeting its
+ * peer) wait, holding the process alive.
  */
 import type { Socket } from 'node:net';
-import { FrameEncoder, FrameTooLargeError, MESSAGE_HEADER_SIZE } from '@conc/serialize';
+import {
+  type Codec,
+  FrameEncoder,
+  FrameTooLargeError,
+  MESSAGE_HEADER_SIZE,
+  MESSAGE_VERSION,
+} from '@conc/serialize';
 import { type Deferred, deferred } from '../core/deadline.js';
 import type { KeepAlive } from '../core/keep-alive.js';
 import { ConnectionClosedError } from '../errors.js';
@@ -43,6 +51,36 @@ export class Batch {
 
 const noop = () => {};
 
+/** Where a codec's `encodeRange` leaves a message: `bytes[start, end)`, valid until its next call. */
+interface Range {
+  bytes: Uint8Array;
+  start: number;
+  end: number;
+}
+const range: Range = { bytes: new Uint8Array(0), start: 0, end: 0 };
+
+/** Longest frame body a 4-byte header describes; {@link frameOf} writes no other. */
+const SHORT_MAX = 0x7fffffff;
+/** Payloads up to this size are copied behind their header; longer ones go out uncopied (see encodeBatch). */
+const COPY_MAX = 16 * 1024;
+
+/**
+ * One frame (body up to {@link SHORT_MAX}) in one buffer of its own: the
+ * 4-byte length, the envelope when `tag` ≥ 0, then `bytes[start, end)`. (From
+ * Node's pool when small: it only ever goes to the socket, never to a user.)
+ */
+function frameOf(bytes: Uint8Array, start: number, end: number, tag: number): Buffer {
+  const head = tag >= 0 ? 4 + MESSAGE_HEADER_SIZE : 4;
+  const frame = Buffer.allocUnsafe(head + end - start);
+  frame.writeInt32BE(frame.byteLength - 4, 0);
+  if (tag >= 0) {
+    frame[4] = MESSAGE_VERSION;
+    frame[5] = tag;
+  }
+  frame.set(start === 0 && end === bytes.byteLength ? bytes : bytes.subarray(start, end), head);
+  return frame;
+}
+
 interface Outgoing {
   batch: Batch;
   done: Deferred<void>;
@@ -58,11 +96,13 @@ export class SocketWriter {
   #out: Outgoing | undefined;
   #waiting: Outgoing[] = [];
   #error: Error | undefined;
-  /** A message was written at once in this tick: later ones of the tick are batched. */
-  #wroteThisTick = false;
-  readonly #endTick = () => {
-    this.#wroteThisTick = false;
-  };
+  /**
+   * A message was written at once and its write callback has not run yet: later
+   * messages are batched. The callback runs once the current run of microtasks is
+   * over (Node defers it with `nextTick` even when the write completed at once), so
+   * this spans at least the tick, without a microtask of its own per send.
+   */
+  #writing = false;
 
   constructor(keepAlive: KeepAlive, maxFrameSize: number) {
     this.#keepAlive = keepAlive;
@@ -79,6 +119,30 @@ export class SocketWriter {
     return this.#waiting.length > 0 || (this.#out !== undefined && !this.#socket);
   }
 
+  /** True when a message sent now is written at once (see {@link SocketWriter.sendValue}). */
+  #idle(): boolean {
+    return !this.#out && !this.#writing && this.#socket !== undefined && this.#socket.writableLength === 0;
+  }
+
+  /**
+   * Encodes `value` with `codec` (envelope tag `tag`) and sends it. When it is
+   * written at once, the codec's `encodeRange` output is copied straight into
+   * the frame (one copy, no intermediate buffer).
+   *
+   * @throws what `codec` throws for a value it cannot encode (nothing is sent).
+   */
+  sendValue(codec: Codec, value: unknown, tag: number): Promise<void> {
+    if (this.#error || codec.encodeRange === undefined || !this.#idle()) {
+      return this.enqueue(codec.encode(value), tag);
+    }
+    codec.encodeRange(value, range);
+    const size = range.end - range.start + MESSAGE_HEADER_SIZE;
+    if (size > this.#maxFrameSize) return Promise.reject(new FrameTooLargeError(size, this.#maxFrameSize));
+    // The range is the codec's until its next call: copied here, before anything else can encode.
+    if (size > SHORT_MAX) return this.enqueue(range.bytes.slice(range.start, range.end), tag);
+    return this.#writeNow([frameOf(range.bytes, range.start, range.end, tag)]);
+  }
+
   /**
    * Queues one message (`tag`: its envelope codec tag, or -1 for raw bytes) and
    * resolves with its batch.
@@ -87,19 +151,12 @@ export class SocketWriter {
     if (this.#error) return Promise.reject(this.#error);
     const size = Batch.frameSize(payload, tag);
     if (size > this.#maxFrameSize) return Promise.reject(new FrameTooLargeError(size, this.#maxFrameSize));
-    const socket = this.#socket;
-    if (!this.#out && !this.#wroteThisTick && socket && socket.writableLength === 0) {
-      // The first message of a tick on an idle socket goes out now: no batch, no wait for the
-      // microtask (a round trip or a loop of awaited sends pays nothing for batching).
-      this.#wroteThisTick = true;
-      queueMicrotask(this.#endTick);
-      const batch = new Batch();
-      batch.add(payload, tag);
-      const sent = new Promise<void>((resolve, reject) => {
-        this.#writeChunks(socket, batch.chunks(), resolve, reject);
-      });
-      sent.catch(noop);
-      return sent;
+    if (this.#idle()) {
+      const chunks =
+        payload.byteLength <= COPY_MAX
+          ? [frameOf(payload, 0, payload.byteLength, tag)]
+          : encoder.encodeBatch([payload], [tag]);
+      return this.#writeNow(chunks);
     }
     let out = this.#out;
     if (!out) {
@@ -144,6 +201,37 @@ export class SocketWriter {
       out.release?.();
       out.done.reject(this.#error);
     }
+  }
+
+  /**
+   * Writes one frame now: the first message of a tick on an idle socket (a
+   * round trip or a loop of awaited sends pays nothing for batching).
+   */
+  #writeNow(chunks: Uint8Array[]): Promise<void> {
+    const socket = this.#socket as Socket;
+    this.#writing = true;
+    let resolveSent!: () => void;
+    let rejectSent!: (error: Error) => void;
+    const sent = new Promise<void>((resolve, reject) => {
+      resolveSent = resolve;
+      rejectSent = reject;
+    });
+    this.#writeChunks(
+      socket,
+      chunks,
+      () => {
+        this.#writing = false;
+        resolveSent();
+      },
+      (error) => {
+        this.#writing = false;
+        // A send nobody awaits must not become an unhandled rejection; awaiting callers still
+        // see it. (Marked here, on failure only: a catch() per send costs a promise per send.)
+        sent.catch(noop);
+        rejectSent(error);
+      },
+    );
+    return sent;
   }
 
   #write(out: Outgoing): void {
