@@ -140,7 +140,7 @@ export class SocketWriter {
     if (size > this.#maxFrameSize) return Promise.reject(new FrameTooLargeError(size, this.#maxFrameSize));
     // The range is the codec's until its next call: copied here, before anything else can encode.
     if (size > SHORT_MAX) return this.enqueue(range.bytes.slice(range.start, range.end), tag);
-    return this.#writeNow([frameOf(range.bytes, range.start, range.end, tag)]);
+    return this.#writeNow(frameOf(range.bytes, range.start, range.end, tag));
   }
 
   /**
@@ -154,7 +154,7 @@ export class SocketWriter {
     if (this.#idle()) {
       const chunks =
         payload.byteLength <= COPY_MAX
-          ? [frameOf(payload, 0, payload.byteLength, tag)]
+          ? frameOf(payload, 0, payload.byteLength, tag)
           : encoder.encodeBatch([payload], [tag]);
       return this.#writeNow(chunks);
     }
@@ -207,7 +207,7 @@ export class SocketWriter {
    * Writes one frame now: the first message of a tick on an idle socket (a
    * round trip or a loop of awaited sends pays nothing for batching).
    */
-  #writeNow(chunks: Uint8Array[]): Promise<void> {
+  #writeNow(chunks: Uint8Array | Uint8Array[]): Promise<void> {
     const socket = this.#socket as Socket;
     this.#writing = true;
     let resolveSent!: () => void;
@@ -216,21 +216,19 @@ export class SocketWriter {
       resolveSent = resolve;
       rejectSent = reject;
     });
-    this.#writeChunks(
-      socket,
-      chunks,
-      () => {
-        this.#writing = false;
+    // One callback per send (this path runs once per awaited send: its allocations count).
+    this.#writeChunks(socket, chunks, (error?: Error | null) => {
+      this.#writing = false;
+      const failure = this.#failure(socket, error);
+      if (failure === undefined) {
         resolveSent();
-      },
-      (error) => {
-        this.#writing = false;
-        // A send nobody awaits must not become an unhandled rejection; awaiting callers still
-        // see it. (Marked here, on failure only: a catch() per send costs a promise per send.)
-        sent.catch(noop);
-        rejectSent(error);
-      },
-    );
+        return;
+      }
+      // A send nobody awaits must not become an unhandled rejection; awaiting callers still
+      // see it. (Marked here, on failure only: a catch() per send costs a promise per send.)
+      sent.catch(noop);
+      rejectSent(failure);
+    });
     return sent;
   }
 
@@ -241,30 +239,36 @@ export class SocketWriter {
       out.done.reject(this.#error ?? new ConnectionClosedError('the connection is closed'));
       return;
     }
-    this.#writeChunks(socket, out.batch.chunks(), out.done.resolve, out.done.reject);
+    this.#writeChunks(socket, out.batch.chunks(), (error) => {
+      const failure = this.#failure(socket, error);
+      if (failure === undefined) out.done.resolve();
+      else out.done.reject(failure);
+    });
   }
 
-  /** Writes `chunks` with one `writev`; settles once they are with the OS (or cannot be). */
+  /** Why a write that called back with `error` failed, or undefined when its bytes are with the OS. */
+  #failure(socket: Socket, error: Error | null | undefined): Error | undefined {
+    if (error) {
+      this.#error ??= new ConnectionClosedError(`the connection failed: ${error.message}`, { cause: error });
+      return this.#error;
+    }
+    // Node calls back without an error for a write cut short by the socket's destruction
+    // (a peer that died mid-write): the bytes cannot be known to have left.
+    if (socket.destroyed)
+      return this.#error ?? new ConnectionClosedError('the connection closed during the send');
+    return undefined;
+  }
+
+  /** Writes `chunks` (one `writev` for several); `done` is Node's callback of the last write. */
   #writeChunks(
     socket: Socket,
-    chunks: Uint8Array[],
-    resolve: () => void,
-    reject: (error: Error) => void,
+    chunks: Uint8Array | Uint8Array[],
+    done: (error?: Error | null) => void,
   ): void {
-    const done = (error?: Error | null) => {
-      if (error) {
-        this.#error ??= new ConnectionClosedError(`the connection failed: ${error.message}`, {
-          cause: error,
-        });
-        reject(this.#error);
-      } else if (socket.destroyed) {
-        // Node calls back without an error for a write cut short by the socket's destruction
-        // (a peer that died mid-write): the bytes cannot be known to have left.
-        reject(this.#error ?? new ConnectionClosedError('the connection closed during the send'));
-      } else {
-        resolve();
-      }
-    };
+    if (!Array.isArray(chunks)) {
+      socket.write(chunks, done);
+      return;
+    }
     if (chunks.length === 1) {
       socket.write(chunks[0] as Uint8Array, done);
       return;
