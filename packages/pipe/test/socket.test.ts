@@ -269,4 +269,53 @@ describe('connections in general', () => {
       await Promise.all([a.close(), b.close(), listener.close()]);
     }
   });
+
+  it('a 64 KiB message spanning reads arrives in memory of its own, without the next message', async () => {
+    const listener = await Listener.listen();
+    const [a, b] = await Promise.all([
+      Client<{ id: number; data: Uint8Array }>(listener.address),
+      listener.accept() as Promise<Connection<{ id: number; data: Uint8Array }>>,
+    ]);
+    try {
+      const size = 64 * 1024;
+      // Back to back, so the next message's bytes follow in the socket reads.
+      const sends = [1, 2, 3].map((seed) => a.send({ id: seed, data: noise(size, seed) }));
+      sends.push(a.sendBytes(noise(size, 4)), a.sendBytes(noise(size, 5)));
+      await Promise.all(sends);
+      for (const seed of [1, 2, 3]) {
+        const { id, data } = await within(b.recv(), 10_000, `message ${seed}`);
+        expect(id).toBe(seed);
+        expect(Buffer.from(data).equals(noise(size, seed))).toBe(true);
+        // At most its own message's bytes (envelope and encoding included): never the next one.
+        expect(data.buffer.byteLength).toBeLessThan(size + 64);
+      }
+      for (const seed of [4, 5]) {
+        const bytes = await within(b.recvBytes(), 10_000, `bytes ${seed}`);
+        expect(bytes.buffer.byteLength).toBe(size);
+        expect(Buffer.from(bytes.buffer).equals(noise(size, seed))).toBe(true);
+      }
+    } finally {
+      await Promise.all([a.close(), b.close(), listener.close()]);
+    }
+  });
+
+  it('a send nobody awaits that fails in its write is no unhandled rejection; an awaited one rejects', async () => {
+    const { socket, conn, closed, dispose } = await rawPair();
+    const unhandled: unknown[] = [];
+    const onUnhandled = (e: unknown) => unhandled.push(e);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      socket.destroy();
+      await closed;
+      // Sent before this end has read the peer's close: the first write is what fails.
+      void conn.send('lost');
+      const err = await rejectionOf(within(conn.send('also lost'), 10_000, 'send after the peer left'));
+      expect(err.code).toBe('ERR_CONC_CONNECTION_CLOSED');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+      await dispose();
+    }
+  });
 });

@@ -224,8 +224,9 @@ export class FrameDecoder {
   /**
    * Feeds bytes; returns the frames they complete, in order. A frame that lies
    * within `chunk` is returned as a view of it (do not reuse the chunk's
-   * memory); a frame spread over several chunks is assembled into a buffer of
-   * exactly its size, allocated once its header has passed the limit check.
+   * memory); a frame spread over several chunks is assembled into an
+   * ArrayBuffer of exactly its size, its own (never shared or reused),
+   * allocated once its header has passed the limit check.
    *
    * @throws FrameTooLargeError for a declared length over the limit.
    * @throws ProtocolError for a malformed header (a negative length other than -1).
@@ -311,7 +312,7 @@ export class FrameDecoder {
         frames.push(chunk.subarray(pos, pos + length));
         pos += length;
       } else {
-        this.#body = new Uint8Array(length);
+        this.#body = bodyBuffer(length);
         this.#bodyFill = 0;
       }
     }
@@ -351,6 +352,21 @@ export class FrameDecoder {
     if (short > this.maxFrameSize) throw new FrameTooLargeError(short, this.maxFrameSize);
     return short;
   }
+}
+
+/**
+ * The buffer a frame spread over several chunks is assembled in: an
+ * ArrayBuffer of its own holding exactly the frame, uninitialised.
+ *
+ * Why not `new Uint8Array(length)`: its zero-filling, then the copy over it,
+ * made a 64 KiB message (which always spans two socket reads) cost the
+ * receiver twice the memory traffic. Every byte is overwritten before the
+ * frame is handed out (a body is only returned once full, and dropped on an
+ * error). Not `Buffer.allocUnsafe`: below 4 KiB it slices Node's shared pool,
+ * and the frame's `.buffer` would expose other data to whoever receives it.
+ */
+function bodyBuffer(length: number): Uint8Array {
+  return new Uint8Array(Buffer.allocUnsafeSlow(length).buffer, 0, length);
 }
 
 /** The 8-byte big-endian unsigned length of a long header (exact up to 2^53). */

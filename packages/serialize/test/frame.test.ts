@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { fixture, within } from '@conc/testkit';
+import { fixture, noise, within } from '@conc/testkit';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
@@ -96,6 +96,24 @@ describe('frames', () => {
     expect(whole!.byteLength).toBe(1000);
     expect(whole!.buffer.byteLength).toBe(1000);
     expect(hex(whole!)).toBe(hex(big));
+  });
+
+  it('assemble a frame spread over chunks in an ArrayBuffer of its own, holding exactly its bytes', () => {
+    // Sizes below and above Node's 4 KiB pool threshold: a pooled buffer's `.buffer` would show
+    // other data, an unwritten byte would show stale memory, and the next frame must stay out.
+    for (const size of [1, 100, 3000, 4095, 8192, 65_538]) {
+      const body = noise(size, size);
+      const next = noise(50, size + 1);
+      const stream = concat([...encodeFrame(body), ...encodeFrame(next)]);
+      const decoder = new FrameDecoder();
+      const cut = 4 + Math.floor(size / 2);
+      expect(decoder.push(stream.subarray(0, cut))).toEqual([]);
+      const [whole, after] = decoder.push(stream.subarray(cut));
+      expect(whole!.byteOffset).toBe(0);
+      expect(whole!.buffer.byteLength).toBe(size);
+      expect(hex(new Uint8Array(whole!.buffer))).toBe(hex(body));
+      expect(hex(after!)).toBe(hex(next));
+    }
   });
 
   it('refuse a 4 GiB declared length before allocating anything', () => {

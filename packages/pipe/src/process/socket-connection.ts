@@ -315,13 +315,11 @@ export class SocketConnection<T = unknown> extends Connection<T> {
   protected override sendValue(value: T): Promise<void> {
     const error = this.#writer.error;
     if (error) return Promise.reject(error);
-    let payload: Uint8Array;
     try {
-      payload = this.#codec.encode(value);
+      return this.#writer.sendValue(this.#codec, value, this.#tag);
     } catch (err) {
       return Promise.reject(err);
     }
-    return this.#writer.enqueue(payload, this.#tag);
   }
 
   /** @internal */
