@@ -9,7 +9,7 @@ interface IoredisLike {
   callBuffer(command: string, ...args: unknown[]): Promise<unknown>;
   duplicate(): IoredisLike;
   disconnect(): void;
-  on(event: string, listener: () => void): unknown;
+  on(event: string, listener: (...args: unknown[]) => void): unknown;
   stream?: { ref?(): void; unref?(): void };
 }
 
@@ -40,7 +40,10 @@ export function ioredisConnection(client: IoredisLike, owned = false): RedisConn
   return {
     send: (command, args) => client.callBuffer(command, ...toDriver(args)),
     async duplicate() {
-      return ioredisConnection(client.duplicate(), true);
+      const copy = client.duplicate();
+      // Without a listener ioredis prints every failed reconnect; commands still reject.
+      copy.on('error', () => {});
+      return ioredisConnection(copy, true);
     },
     async close() {
       if (owned) client.disconnect();

@@ -150,13 +150,19 @@ export class Queue<T = unknown> extends RedisBaseQueue<T> {
     const signal = checkSignal('join', o?.signal);
     if (signal?.aborted) throw abortReason(signal);
     this.open();
-    const attempt = async (): Promise<AttemptResult<boolean>> =>
-      num(await this.run('joined', [])) === 1 ? { done: true, value: true } : { done: false };
-    if ((await attempt()).done) return true;
+    const attempt = async (): Promise<AttemptResult<boolean>> => {
+      const reply = await this.run('joined', [this.settings.maxDeliveries]);
+      if (!Array.isArray(reply)) return { done: true, value: true };
+      const next = num(reply[1]);
+      return next >= 0 ? { done: false, retryIn: next + 1 } : { done: false };
+    };
+    const first = await attempt();
+    if (first.done) return true;
     if (remaining(deadline) === 0) return false;
     return this.waits.wait<boolean>({
       keys: [this.joinKey],
       attempt,
+      retryIn: first.retryIn,
       deadline,
       signal,
       timedOut: () => false,

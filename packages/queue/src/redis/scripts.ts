@@ -56,6 +56,31 @@ local function forget(id)
 end
 `;
 
+/** What needs the order's functions. */
+const LEASES = `
+-- Leases that ran out: back to the queue where it is taken next, or past maxDeliveries
+-- to the dead letters (counted done). Replies how many went back.
+local function reclaim(now, maxDeliveries)
+  local back = 0
+  for _, id in ipairs(redis.call('ZRANGEBYSCORE', K_LEASE, '-inf', now, 'LIMIT', 0, 1000)) do
+    redis.call('ZREM', K_LEASE, id)
+    if maxDeliveries > 0 and tonumber(redis.call('HGET', K_COUNT, id) or '0') >= maxDeliveries then
+      redis.call('RPUSH', K_DEAD, id)
+      finished(1)
+    else
+      FRONT(id)
+      back = back + 1
+    end
+  end
+  return back
+end
+local function nextLeaseEnd(now)
+  local first = redis.call('ZRANGE', K_LEASE, 0, 0, 'WITHSCORES')
+  if first[2] then return tonumber(first[2]) - now end
+  return -1
+end
+`;
+
 /** put: ARGV maxsize, n, item 1..n (then priority 1..n). Replies {status, put}: 0 all put, 1 full, 2 shut down. */
 const PUT = `
 local maxsize, n = tonumber(ARGV[1]), tonumber(ARGV[2])
@@ -87,17 +112,7 @@ const TAKE = `${NOW_MS}
 local max, leaseMs, maxDeliveries = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 local state = redis.call('HGET', K_META, 'state')
 if state == 'immediate' then ensureShut(); return {-1} end
-local back = 0
-for _, id in ipairs(redis.call('ZRANGEBYSCORE', K_LEASE, '-inf', now, 'LIMIT', 0, 1000)) do
-  redis.call('ZREM', K_LEASE, id)
-  if maxDeliveries > 0 and tonumber(redis.call('HGET', K_COUNT, id) or '0') >= maxDeliveries then
-    redis.call('RPUSH', K_DEAD, id)
-    finished(1)
-  else
-    FRONT(id)
-    back = back + 1
-  end
-end
+local back = reclaim(now, maxDeliveries)
 local out = {1}
 local got = 0
 while got < max do
@@ -114,9 +129,7 @@ local len = LEN()
 if got == 0 then
   if state == 'shutdown' then ensureShut(); return {-1} end
   if back > 0 then tokens(K_GET, back, len) end
-  local first = redis.call('ZRANGE', K_LEASE, 0, 0, 'WITHSCORES')
-  if first[2] then return {0, tonumber(first[2]) - now} end
-  return {0, -1}
+  return {0, nextLeaseEnd(now)}
 end
 tokens(K_GET, 0, len)
 tokens(K_PUT, got, 64)
@@ -170,9 +183,15 @@ end
 return lost
 `;
 
-/** join: 1 when nothing is unfinished (and the join token stays for the other joiners), else 0. */
-const JOINED = `
-if tonumber(redis.call('HGET', K_META, 'unfinished') or '0') > 0 then return 0 end
+/**
+ * join: ARGV maxDeliveries. 1 when nothing is unfinished (and the join token stays for the other
+ * joiners); else {0, ms until the next lease ends or -1}: a lease that runs out may dead-letter
+ * the last item with no consumer around to notice.
+ */
+const JOINED = `${NOW_MS}
+local back = reclaim(now, tonumber(ARGV[1]))
+if back > 0 then tokens(K_GET, back, LEN()) end
+if tonumber(redis.call('HGET', K_META, 'unfinished') or '0') > 0 then return {0, nextLeaseEnd(now)} end
 if redis.call('LLEN', K_JOIN) == 0 then redis.call('RPUSH', K_JOIN, '1') end
 return 1
 `;
@@ -243,7 +262,7 @@ export interface QueueScripts {
 }
 
 function build(order: RedisOrder): QueueScripts {
-  const make = (body: string) => new Script(`local KEY_AT = 0\n${PRELUDE}${order.lua}${body}`);
+  const make = (body: string) => new Script(`local KEY_AT = 0\n${PRELUDE}${order.lua}${LEASES}${body}`);
   return {
     put: make(PUT),
     take: make(TAKE),
