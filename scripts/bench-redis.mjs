@@ -41,7 +41,7 @@ export async function startBenchRedis() {
   const dir = mkdtempSync(join(tmpdir(), 'conc-bench-redis-'));
   const port = await freePort();
   const child = spawn(
-    process.env.REDIS_SERVER ?? 'redis-server',
+    'redis-server',
     ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir],
     { stdio: 'ignore' },
   );

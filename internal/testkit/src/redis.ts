@@ -39,9 +39,9 @@ export function runningRedisServers(): RedisServer[] {
   return [...running];
 }
 
-/** Whether a `redis-server` binary is on the PATH (tests that need one say so clearly). */
+/** The server program: Debian's `redis-server` on the PATH (`.ci/run` installs it). */
 export function redisServerPath(): string {
-  return process.env.REDIS_SERVER ?? 'redis-server';
+  return 'redis-server';
 }
 
 function freePort(): Promise<number> {
