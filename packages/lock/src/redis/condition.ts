@@ -153,6 +153,10 @@ export class Condition {
                   ? { done: true, value: true }
                   : { done: false },
               retryIn: 0,
+              // Notified, but it left (timeout, abort) as the news came: the notification goes on.
+              undo: async () => {
+                await this.#notify(1);
+              },
               deadline,
               signal,
               timedOut: () => false,
