@@ -173,6 +173,12 @@ export class Condition {
       else if (got) await this.#notify(1).catch(() => {});
     }
     await this.#lock.restore(holds);
+    if (outcome.ok && outcome.woke && signal?.aborted) {
+      // Aborted before it could return (it was taking the lock back): the abort wins, as in
+      // the other tiers, and the notification it had goes on to the next waiter.
+      await this.#notify(1);
+      throw abortReason(signal);
+    }
     if (!outcome.ok) throw outcome.error;
     return outcome.woke;
   }
