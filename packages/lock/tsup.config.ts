@@ -1,3 +1,7 @@
 import { concConfig } from '../../tsup.base.js';
 
-export default concConfig({ index: 'src/index.ts', internal: 'src/internal.ts' });
+export default concConfig({
+  index: 'src/index.ts',
+  internal: 'src/internal.ts',
+  redis: 'src/redis/index.ts',
+});

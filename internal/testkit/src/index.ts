@@ -6,6 +6,8 @@ export * from './contracts/queue.js';
 export { fixture } from './fixture.js';
 export { collectLeaks, type LeakBaseline, takeBaseline } from './leaks.js';
 export { noise } from './noise.js';
+export { type RedisServer, redisServerPath, runningRedisServers, startRedis } from './redis.js';
+export { closeRedis, connectRedis, REDIS_DRIVERS } from './redis-client.mjs';
 export { activeResourceCounts, liveResourceReport } from './report.js';
 export { concSegments, removeLeakedSegments, segmentCreator } from './shm.js';
 export { tempDir } from './temp.js';

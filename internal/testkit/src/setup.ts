@@ -7,6 +7,7 @@
 import fc from 'fast-check';
 import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
 import { collectLeaks, type LeakBaseline, takeBaseline } from './leaks.js';
+import { runningRedisServers } from './redis.js';
 import { liveResourceReport } from './report.js';
 import { type PrivateTmpdir, usePrivateTmpdir } from './tmp.js';
 
@@ -20,9 +21,17 @@ beforeAll(() => {
   tmp = usePrivateTmpdir();
 });
 
-afterAll(() => {
+afterAll(async () => {
+  // A private redis-server (startRedis) lives for its test file: one still running now was never stopped.
+  const servers = runningRedisServers();
+  for (const server of servers) await server.stop();
   tmp?.dispose();
   tmp = undefined;
+  if (servers.length > 0) {
+    throw new Error(
+      `the test file left ${servers.length} redis-server(s) running (now stopped): stop them in afterAll`,
+    );
+  }
 });
 
 let baseline: LeakBaseline | undefined;

@@ -1,0 +1,74 @@
+/**
+ * Faults of the Redis locks (RELIABILITY 39) with real processes and a real
+ * redis-server: a holder stopped (SIGSTOP) past its lease.
+ */
+import { randomUUID } from 'node:crypto';
+import {
+  closeRedis,
+  connectRedis,
+  fixture,
+  REDIS_DRIVERS,
+  type RedisServer,
+  spawnChild,
+  startRedis,
+  within,
+} from '@conc/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Lock } from '../src/redis/index.js';
+
+let redis: RedisServer;
+const clients = new Map<string, object>();
+
+beforeAll(async () => {
+  redis = await startRedis();
+  for (const driver of REDIS_DRIVERS) clients.set(driver, await connectRedis(driver, redis.url));
+});
+
+afterAll(async () => {
+  for (const client of clients.values()) await closeRedis(client);
+  await redis?.stop();
+});
+
+describe.each(REDIS_DRIVERS)('Redis lock faults (%s)', (driver) => {
+  it('39: a holder stopped past its lease: the next holder gets a larger fencing token, the stale release is refused', async () => {
+    const name = `stop-${randomUUID()}`;
+    const lock = new Lock({ client: clients.get(driver)!, name, lease: 400 });
+    const holder = spawnChild(fixture(import.meta.url, 'redis-holder.mjs'), [driver, redis.url, name, '400']);
+    try {
+      const held = await holder.nextMessage<{ held: boolean; fencingToken: number }>();
+      expect(held.held).toBe(true);
+      expect(await lock.acquire({ blocking: false })).toBe(false);
+      holder.child.kill('SIGSTOP');
+      const told: unknown[] = [];
+      expect(
+        await within(lock.acquire({ timeout: 10_000, onOwnerDied: (i) => told.push(i) }), 15_000, 'acquire'),
+      ).toBe(true);
+      expect(told).toHaveLength(1);
+      expect(lock.fencingToken).toBeGreaterThan(held.fencingToken);
+      holder.child.kill('SIGCONT');
+      // The stalled holder wakes up believing it holds the lock: its release must not free ours.
+      await holder.send('release');
+      expect(await holder.nextMessage()).toEqual({ error: 'ERR_CONC_LOCK_NOT_OWNED' });
+      expect(await lock.locked()).toBe(true);
+      await lock.release();
+      expect(await lock.locked()).toBe(false);
+    } finally {
+      await holder.kill();
+      await lock.destroy();
+    }
+  });
+
+  it('a SIGKILLed holder: its lease ends and the next acquirer gets the lock and is told', async () => {
+    const name = `idle-${randomUUID()}`;
+    const lock = new Lock({ client: clients.get(driver)!, name, lease: 300 });
+    const holder = spawnChild(fixture(import.meta.url, 'redis-holder.mjs'), [driver, redis.url, name, '300']);
+    try {
+      await holder.nextMessage();
+      await holder.kill('SIGKILL');
+      expect(await lock.acquire({ timeout: 10_000, onOwnerDied: () => {} })).toBe(true);
+      await lock.release();
+    } finally {
+      await lock.destroy();
+    }
+  });
+});
