@@ -25,5 +25,9 @@ export {
   type WaitEngineOptions,
   type WaitRoutine,
 } from './engine/waiting.js';
+// The Redis tier's pieces that @conc/queue/redis builds on.
+export { isReplyError, type RedisArgument } from './redis/connection.js';
+export { NOW_MS, num, Script, text } from './redis/script.js';
+export { type AttemptResult, BlockingWaits, type WaitSpec } from './redis/waits.js';
 export { threadEngine } from './thread/park.js';
 export { ABANDONED, OwnerRegistry } from './thread/registry.js';

@@ -4,9 +4,9 @@
  * report, guards, and the wait for a release (a token on the wake list, or
  * the end of a dead holder's lease).
  */
-import { abortReason } from '@conc/serialize/internal';
+import { abortReason, NO_WAIT } from '@conc/serialize/internal';
 import { AcquireTimeoutError } from '../core/errors.js';
-import { type AcquireOptions, NO_WAIT, resolveAcquire } from '../core/options.js';
+import { type AcquireOptions, resolveAcquire } from '../core/options.js';
 import { reportOwnerDied } from '../core/owner-died.js';
 import type { RedisArgument } from './connection.js';
 import { RedisLockGuard } from './guard.js';

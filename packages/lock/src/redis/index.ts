@@ -21,18 +21,10 @@ export {
 export type { AcquireOptions, OwnerDiedHandler, OwnerDiedInfo, WaitOptions } from '../core/options.js';
 export { Barrier, type BarrierOptions } from './barrier.js';
 export { Condition, type ConditionOptions } from './condition.js';
-export {
-  isReplyError,
-  type RedisArgument,
-  type RedisClientLike,
-  type RedisConnection,
-  redisConnection,
-} from './connection.js';
+export { type RedisClientLike, type RedisConnection, redisConnection } from './connection.js';
 export { Event } from './event.js';
 export { RedisLockGuard } from './guard.js';
 export type { RedisHeld } from './held.js';
 export { Lock, type OwnedLock, RLock } from './lock.js';
 export type { LeaseOptions, RedisPrimitiveOptions } from './options.js';
-export { NOW_MS, num, Script, text } from './script.js';
 export { BoundedSemaphore, Semaphore, type SemaphoreOptions } from './semaphore.js';
-export { type AttemptResult, BlockingWaits, type WaitSpec } from './waits.js';

@@ -4,7 +4,7 @@
  * handed out. The order lives in the scripts (`order.ts`); waiting is
  * `@conc/lock/redis`'s engine (a token list and `BLPOP`, never polling).
  */
-import { type AttemptResult, BlockingWaits, num, type RedisArgument } from '@conc/lock/redis';
+import { type AttemptResult, BlockingWaits, num, type RedisArgument } from '@conc/lock/internal';
 import type { Codec } from '@conc/serialize';
 import {
   abortReason,

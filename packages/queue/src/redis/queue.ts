@@ -4,7 +4,7 @@
  * processing: every item handed out is leased to its consumer until
  * `taskDone()`, and comes back to the queue if the consumer dies first.
  */
-import { type AttemptResult, num } from '@conc/lock/redis';
+import { type AttemptResult, num } from '@conc/lock/internal';
 import { abortReason, checkOptions, checkSignal, deadlineOf, remaining } from '@conc/serialize/internal';
 import { TaskDoneError } from '../core/errors.js';
 import type { AsyncWaitOptions, JoinOptions } from '../core/options.js';

@@ -12,7 +12,7 @@
  *   many as items), `wake:put` (room was made), `wake:join` (a token while nothing is unfinished),
  *   `wake:shut` (a token for ever once shut down, passed on by every waiter it wakes).
  */
-import { NOW_MS, Script } from '@conc/lock/redis';
+import { NOW_MS, Script } from '@conc/lock/internal';
 import { FIFO, LIFO, PRIORITY, type RedisOrder } from './order.js';
 
 /** Key names, in the order every script receives them. */
