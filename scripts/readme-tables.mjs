@@ -56,7 +56,7 @@ function machineLine() {
     meta.cpu && `${meta.cores ?? '?'}-core ${meta.cpu}`,
     meta.node && `Node ${meta.node}`,
     meta.python,
-    meta.cachelineRtt && `cache-line round trip ${meta.cachelineRtt}`,
+    meta.cachelineRttNs && `cache-line round trip between two cores ${meta.cachelineRttNs} ns`,
     meta.runs && `median of ${meta.runs} run${meta.runs === 1 ? '' : 's'}`,
     meta.generatedAt?.slice(0, 10),
   ].filter(Boolean);
