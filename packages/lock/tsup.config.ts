@@ -1,3 +1,3 @@
 import { concConfig } from '../../tsup.base.js';
 
-export default concConfig({ index: 'src/index.ts', internal: 'src/internal.ts' });
+export default concConfig({ index: 'src/index.ts', internal: 'src/internal.ts', process: 'src/process.ts' });

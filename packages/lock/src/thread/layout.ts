@@ -282,7 +282,9 @@ export function claim(
 ): number {
   const tag = tagOf(kind);
   for (;;) {
-    const seen = Atomics.compareExchange(i32, TAG, 0, CREATING | registry.me);
+    // Read first: an attach never asks for `registry.me` (for processes, taking a row of a table).
+    let seen = Atomics.load(i32, TAG);
+    if (seen === 0) seen = Atomics.compareExchange(i32, TAG, 0, CREATING | registry.me);
     if (seen === 0) {
       try {
         checkPlacement(i32, kind, registries);
