@@ -63,6 +63,25 @@ describe('a process Lock between child processes', () => {
 });
 
 describe('a holder SIGKILLed in one child: a waiter in another child takes over and is told', () => {
+  it('onOwnerDied is told the pid of the dead holder (this process acquiring)', async () => {
+    using lock = new Lock();
+    const holder = spawnChild(peer, [
+      JSON.stringify({ task: { role: 'hold', mode: 'sync' }, shared: { target: share(lock) } }),
+    ]);
+    try {
+      expect(await holder.nextMessage(20_000)).toEqual({ ready: true });
+      expect(await holder.nextMessage(20_000)).toEqual({ held: true });
+      const infos: unknown[] = [];
+      const acquired = lock.acquire({ timeout: 20_000, onOwnerDied: (info) => infos.push(info) });
+      await holder.kill('SIGKILL');
+      expect(await within(acquired, 25_000, 'take over')).toBe(true);
+      expect(infos).toEqual([{ primitive: 'Lock', threadId: -1, pid: holder.pid, recovered: 1 }]);
+      lock.release();
+    } finally {
+      await holder.kill('SIGKILL');
+    }
+  });
+
   const cases = [
     ['Lock', () => new Lock(), 1],
     ['RLock (held twice)', () => new RLock(), 2],

@@ -11,6 +11,7 @@
 import type { Liveness } from '../engine/liveness.js';
 import type { WaitEngine } from '../engine/waiting.js';
 import type { KindName, Placement } from '../thread/layout.js';
+import type { OwnerDiedInfo } from './options.js';
 
 /** Where a primitive finds its tier. */
 export const kTier: unique symbol = Symbol('conc.lock.tier');
@@ -30,4 +31,16 @@ export interface Tier {
   ): { i32: Int32Array; registry: Liveness };
   /** A size parameter the creator stored (see layout.ts `storedParam`). */
   storedParam(placement: Placement | undefined, kind: KindName, index: number): number | undefined;
+}
+
+/** What `onOwnerDied` is told: the dead holder as the tier knows it (`threadId`, or `pid` for processes). */
+export function ownerDiedInfo(
+  tier: Tier,
+  primitive: string,
+  holderId: number,
+  recovered: number,
+): OwnerDiedInfo {
+  return tier.holder === 'process'
+    ? { primitive, threadId: -1, pid: holderId, recovered }
+    : { primitive, threadId: holderId, recovered };
 }

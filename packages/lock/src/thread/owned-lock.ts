@@ -26,7 +26,7 @@ import {
   resolveAcquire,
 } from '../core/options.js';
 import { reportOwnerDied } from '../core/owner-died.js';
-import { kTier, type Tier } from '../core/tier.js';
+import { kTier, ownerDiedInfo, type Tier } from '../core/tier.js';
 import type { Liveness } from '../engine/liveness.js';
 import { BUSY, CONTENDED, TAKEN, take } from '../engine/robust-mutex.js';
 import type { WaitEngine, WaitRoutine } from '../engine/waiting.js';
@@ -82,10 +82,10 @@ export interface LockOptions extends Placement {
 }
 
 /** Describes a lock word for an error message. */
-export function describeHolder(registry: Liveness, word: number): string {
+export function describeHolder(registry: Liveness, word: number, holder = 'thread'): string {
   if (word === 0) return 'nobody holds it';
   const id = registry.holderId(word & TAG_MASK);
-  return id >= 0 ? `thread ${id} holds it` : 'another thread holds it';
+  return id >= 0 ? `${holder} ${id} holds it` : `another ${holder} holds it`;
 }
 
 /** Hands a hold back as abandoned: the next acquirer takes it over and is told again. */
@@ -213,7 +213,7 @@ export abstract class OwnedLock implements Shareable, ConditionLock {
     this.#ownerDied = true;
     try {
       reportOwnerDied(
-        { primitive: this.kindName, threadId: this.registry.holderId(r), recovered: 1 },
+        ownerDiedInfo(this[kTier], this.kindName, this.registry.holderId(r), 1),
         handler ?? this.onOwnerDied,
       );
     } catch (err) {
@@ -244,7 +244,7 @@ export abstract class OwnedLock implements Shareable, ConditionLock {
   /** @internal */
   protected notOwned(word: number): LockNotOwnedError {
     return new LockNotOwnedError(
-      `${this.kindName}.release: this thread does not hold the lock (${describeHolder(this.registry, word)})`,
+      `${this.kindName}.release: this ${this[kTier].holder} does not hold the lock (${describeHolder(this.registry, word, this[kTier].holder)})`,
     );
   }
 

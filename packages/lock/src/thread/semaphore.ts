@@ -21,7 +21,7 @@ import {
   resolveAcquire,
 } from '../core/options.js';
 import { reportOwnerDied } from '../core/owner-died.js';
-import { kTier, type Tier } from '../core/tier.js';
+import { kTier, ownerDiedInfo, type Tier } from '../core/tier.js';
 import type { Liveness } from '../engine/liveness.js';
 import type { WaitResult } from '../engine/wait-wake.js';
 import type { WaitRoutine } from '../engine/waiting.js';
@@ -281,7 +281,7 @@ export class Semaphore implements Shareable, Takeable {
     if (r !== RECOVERED) return r;
     try {
       reportOwnerDied(
-        { primitive: this.#kind, threadId: Atomics.load(this.#i32, LAST_DEAD), recovered: 1 },
+        ownerDiedInfo(this[kTier], this.#kind, Atomics.load(this.#i32, LAST_DEAD), 1),
         handler ?? this.onOwnerDied,
       );
     } catch (err) {
