@@ -9,7 +9,8 @@ import { share } from '@conc/serialize';
 import { SharedMemory } from '@conc/shared-memory';
 import { fixture, spawnChild, type TrackedChild, within } from '@conc/testkit';
 import { describe, expect, it } from 'vitest';
-import { Lock, RLock, Semaphore } from '../src/process.js';
+import { isForeignBufferError } from '../src/index.js';
+import { Event, Lock, RLock, Semaphore } from '../src/process.js';
 
 const child = fixture(import.meta.url, 'process-child.mjs');
 const peer = fixture(import.meta.url, 'process-peer.mjs');
@@ -120,4 +121,37 @@ describe('a holder SIGKILLed in one child: a waiter in another child takes over 
       });
     }
   }
+});
+
+describe('placement in a SharedMemory the user gives', () => {
+  it('many primitives in one segment; overlap refused; a placed lock attaches here and in a child', async () => {
+    using memory = SharedMemory.create({ size: 4096 });
+    using counter = SharedMemory.create({ size: 4 });
+    using lock = new Lock({ memory, byteOffset: 0 });
+    using sem = new Semaphore(2, { memory, byteOffset: Lock.byteLength() });
+    let refused: unknown;
+    try {
+      new Event({ memory, byteOffset: 8 });
+    } catch (err) {
+      refused = err;
+    }
+    expect(isForeignBufferError(refused)).toBe(true);
+    expect(() => new Lock({ memory: new SharedArrayBuffer(16) as never })).toThrow(TypeError);
+    // The same memory opened again in this process is the same lock.
+    using again = new Lock({ memory, byteOffset: 0 });
+    expect(lock.acquireSync()).toBe(true);
+    expect(again.locked()).toBe(true);
+    lock.release();
+    expect(sem.acquireSync()).toBe(true);
+    expect(sem.value).toBe(1);
+    sem.release();
+    const tokens = JSON.stringify({ lock: share(lock), memory: share(counter) });
+    const c = spawnChild(child, ['argv', tokens, 'sync', '300']);
+    try {
+      expect(await c.nextMessage(30_000)).toEqual({ done: 300, isLock: true, how: 'argv' });
+      expect(new Int32Array(counter.buffer, 0, 1)[0]).toBe(300);
+    } finally {
+      await c.kill('SIGKILL');
+    }
+  });
 });
