@@ -151,6 +151,11 @@ export class ProcessRegistry implements Liveness {
     this.#memory.close();
   }
 
+  /** The table's shared memory (diagnostics and tests). */
+  get buffer(): SharedArrayBuffer {
+    return this.#i32.buffer as SharedArrayBuffer;
+  }
+
   /** This process's tag: a row claimed on first use. */
   get me(): number {
     if (this.#tag === 0) this.#tag = this.#join();
