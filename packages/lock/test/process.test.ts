@@ -9,8 +9,8 @@ import { share } from '@conc/serialize';
 import { SharedMemory } from '@conc/shared-memory';
 import { fixture, spawnChild, type TrackedChild, within } from '@conc/testkit';
 import { describe, expect, it } from 'vitest';
-import { isForeignBufferError } from '../src/index.js';
-import { Event, Lock, RLock, Semaphore } from '../src/process.js';
+import { isForeignBufferError, Condition as ThreadCondition, Lock as ThreadLock } from '../src/index.js';
+import { Condition, Event, Lock, RLock, Semaphore } from '../src/process.js';
 
 const child = fixture(import.meta.url, 'process-child.mjs');
 const peer = fixture(import.meta.url, 'process-peer.mjs');
@@ -153,5 +153,13 @@ describe('placement in a SharedMemory the user gives', () => {
     } finally {
       await c.kill('SIGKILL');
     }
+  });
+});
+
+describe('tiers do not mix', () => {
+  it('a Condition refuses a lock of the other tier (their waits and wake-ups never meet)', () => {
+    using lock = new Lock();
+    expect(() => new ThreadCondition(lock)).toThrow(/same tier/);
+    expect(() => new Condition(new ThreadLock() as never)).toThrow(TypeError);
   });
 });

@@ -112,6 +112,12 @@ export class Condition implements Shareable {
     if (lock !== undefined && !(typeof lock === 'object' && lock !== null && kIsOwned in lock)) {
       throw new TypeError('Condition: lock must be a Lock or RLock from @conc/lock');
     }
+    // Waits and wake-ups of one tier never reach the other's (Atomics vs a cross-process futex).
+    if (lock !== undefined && lock[kTier] !== this[kTier]) {
+      throw new TypeError(
+        `Condition: lock must be of the same tier (a ${lock[kTier].holder} lock given to a ${this[kTier].holder} Condition)`,
+      );
+    }
     const { i32, registry } = this[kTier].open(options, spanOf('Condition', capacity), 'Condition', (m) => {
       m[CAPACITY] = capacity;
     });
