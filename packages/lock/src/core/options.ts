@@ -20,8 +20,10 @@ import {
 export interface OwnerDiedInfo {
   /** The primitive's class name: `'Lock'`, `'RLock'`, `'Semaphore'`, ... */
   readonly primitive: string;
-  /** `threadId` of the thread that died holding it; `-1` when it is no longer known. */
+  /** `threadId` of the thread that died holding it; `-1` when it is no longer known (and in the process tier). */
   readonly threadId: number;
+  /** Process tier (`@conc/lock/process`): the pid of the process that died holding it, `-1` once unknown. */
+  readonly pid?: number;
   /** How many holds (RLock count) or permits (Semaphore) were recovered. */
   readonly recovered: number;
 }

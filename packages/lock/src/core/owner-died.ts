@@ -10,9 +10,11 @@ export function reportOwnerDied(info: OwnerDiedInfo, handler: OwnerDiedHandler |
     handler(info);
     return;
   }
-  const who = info.threadId >= 0 ? `thread ${info.threadId}` : 'a thread';
+  const holder = info.pid === undefined ? 'thread' : 'process';
+  const id = info.pid ?? info.threadId;
+  const who = id >= 0 ? `${holder} ${id}` : `a ${holder}`;
   process.emitWarning(
-    `${who} died holding a ${info.primitive}; this thread took it over. The state it protects may be ` +
+    `${who} died holding a ${info.primitive}; this ${holder} took it over. The state it protects may be ` +
       'half-updated. Pass { onOwnerDied } to acquire() or to the constructor to handle this.',
     { type: 'OwnerDiedWarning', code: 'ERR_CONC_OWNER_DIED' },
   );

@@ -2,21 +2,22 @@ import { registerKind, type Shareable, shareSymbol } from '@conc/serialize';
 import { checkFunction, checkInt, checkOptions, checkTimeout, FOREVER } from '@conc/serialize/internal';
 import { BrokenBarrierError, ForeignBufferError } from '../core/errors.js';
 import { type Resolved, resolveWait, type WaitOptions } from '../core/options.js';
+import { kTier, type Tier } from '../core/tier.js';
+import type { Liveness } from '../engine/liveness.js';
 import { give, take } from '../engine/robust-mutex.js';
 import type { WaitRoutine } from '../engine/waiting.js';
 import {
   attachData,
   expectParam,
   MAX_SIZE_PARAM,
-  open,
   type Placement,
   SIZE_PARAM,
   spanOf,
   storedParam,
   tokenData,
 } from './layout.js';
-import { blockOn, threadEngine, waitOn } from './park.js';
 import type { OwnerRegistry } from './registry.js';
+import { threadTier } from './tier.js';
 
 /** Internal robust mutex guarding the words below. */
 const MUTEX = 2;
@@ -83,6 +84,11 @@ function checkParties(n: unknown): number {
  * ```
  */
 export class Barrier implements Shareable {
+  /** @internal the tier whose memory and waits this primitive uses (see core/tier.ts) */
+  get [kTier](): Tier {
+    return threadTier;
+  }
+
   /** Bytes a barrier for `parties` occupies in a SharedArrayBuffer. */
   static byteLength(parties: number): number {
     return spanOf('Barrier', checkParties(parties));
@@ -95,7 +101,7 @@ export class Barrier implements Shareable {
   /** This thread's action, run when this thread's party arrives last. */
   action: (() => void) | undefined;
   readonly #i32: Int32Array;
-  readonly #registry: OwnerRegistry;
+  readonly #registry: Liveness;
   readonly #me: number;
   readonly #parties: number;
 
@@ -105,7 +111,7 @@ export class Barrier implements Shareable {
     checkOptions('Barrier', options, '{ buffer, byteOffset, action, timeout }');
     const timeout = checkTimeout('Barrier', options?.timeout);
     const action = checkFunction<() => void>('Barrier', 'action', options?.action);
-    const { i32, registry } = open(options, spanOf('Barrier', parties), 'Barrier', (m) => {
+    const { i32, registry } = this[kTier].open(options, spanOf('Barrier', parties), 'Barrier', (m) => {
       m[PARTIES] = parties;
       m[TIMEOUT] = timeout === FOREVER ? -1 : Math.ceil(timeout);
     });
@@ -148,14 +154,14 @@ export class Barrier implements Shareable {
   async wait(options?: WaitOptions): Promise<number> {
     const o = resolveWait(options, 'Barrier.wait', this.#defaultTimeout());
     o.signal?.throwIfAborted();
-    return waitOn(this.#wait(o, false), o.signal);
+    return this[kTier].engine.waitOn(this.#wait(o, false), o.signal);
   }
 
   /** Sync {@link Barrier.wait}: blocks this thread (meant for workers). */
   waitSync(options?: WaitOptions): number {
     const o = resolveWait(options, 'Barrier.waitSync', this.#defaultTimeout());
     o.signal?.throwIfAborted();
-    return blockOn(this.#wait(o, true), o.signal);
+    return this[kTier].engine.blockOn(this.#wait(o, true), o.signal);
   }
 
   /** Python's `Barrier.wait`, one routine for both flavours; the state lives under the internal mutex. */
@@ -183,7 +189,7 @@ export class Barrier implements Shareable {
   /** Releases the mutex, parks until the state changes (or a slice passes), re-takes the mutex. */
   *#park(left: number, blocking: boolean): WaitRoutine<void> {
     const s = Atomics.load(this.#i32, SEQ);
-    give(this.#i32, MUTEX, threadEngine.waitWake);
+    give(this.#i32, MUTEX, this[kTier].engine.waitWake);
     try {
       yield { memory: this.#i32, index: SEQ, value: s, timeout: left };
     } finally {
@@ -249,7 +255,7 @@ export class Barrier implements Shareable {
       if (Atomics.sub(i32, COUNT, 1) === 1 && (state === DRAINING || state === RESETTING))
         this.#setState(FILLING);
     }
-    give(i32, MUTEX, threadEngine.waitWake);
+    give(i32, MUTEX, this[kTier].engine.waitWake);
   }
 
   #breakIfFilling(): void {
@@ -273,7 +279,7 @@ export class Barrier implements Shareable {
   #setState(state: number): void {
     Atomics.store(this.#i32, STATE, state);
     Atomics.add(this.#i32, SEQ, 1);
-    threadEngine.wake(this.#i32, SEQ, Number.POSITIVE_INFINITY);
+    this[kTier].engine.wake(this.#i32, SEQ, Number.POSITIVE_INFINITY);
   }
 
   #break(): void {
@@ -300,7 +306,7 @@ export class Barrier implements Shareable {
    */
   reset(): void {
     const i32 = this.#i32;
-    blockOn(this.#lock(true));
+    this[kTier].engine.blockOn(this.#lock(true));
     try {
       this.#sweepDead();
       if (Atomics.load(i32, COUNT) > 0) {
@@ -310,17 +316,17 @@ export class Barrier implements Shareable {
         this.#setState(FILLING);
       }
     } finally {
-      give(i32, MUTEX, threadEngine.waitWake);
+      give(i32, MUTEX, this[kTier].engine.waitWake);
     }
   }
 
   /** Breaks the barrier: every waiting and later `wait()` gets `BrokenBarrierError` until `reset()`. */
   abort(): void {
-    blockOn(this.#lock(true));
+    this[kTier].engine.blockOn(this.#lock(true));
     try {
       this.#break();
     } finally {
-      give(this.#i32, MUTEX, threadEngine.waitWake);
+      give(this.#i32, MUTEX, this[kTier].engine.waitWake);
     }
   }
 
@@ -328,7 +334,7 @@ export class Barrier implements Shareable {
   [shareSymbol](): { kind: string; data: unknown } {
     return {
       kind: KIND,
-      data: tokenData(this, this.#registry),
+      data: tokenData(this, this.#registry as OwnerRegistry),
     };
   }
 

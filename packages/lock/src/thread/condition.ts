@@ -3,23 +3,23 @@ import { checkInt, describeValue } from '@conc/serialize/internal';
 import { LockCapacityError, LockNotOwnedError } from '../core/errors.js';
 import type { GuardOptions, LockGuard } from '../core/guard.js';
 import { type AcquireOptions, type Resolved, resolveWait, type WaitOptions } from '../core/options.js';
+import { kTier, type Tier } from '../core/tier.js';
+import type { Liveness } from '../engine/liveness.js';
 import type { WaitRoutine } from '../engine/waiting.js';
 import {
   attachData,
   expectParam,
   MAX_SIZE_PARAM,
-  open,
   type Placement,
   SIZE_PARAM,
   spanOf,
-  storedParam,
   tokenData,
 } from './layout.js';
 import type { Lock } from './lock.js';
 import { kIsOwned, kReleaseSave, kRestore, kWakeOnRelease } from './owned-lock.js';
-import { blockOn, waitOn } from './park.js';
 import type { OwnerRegistry } from './registry.js';
 import { RLock } from './rlock.js';
+import { threadTier } from './tier.js';
 
 /** Arrival counter: gives each waiter a ticket, so notify() wakes the longest waiting first. */
 const TICKETS = 2;
@@ -81,6 +81,11 @@ function checkCapacity(n: unknown): number {
  * ```
  */
 export class Condition implements Shareable {
+  /** @internal the tier whose memory and waits this primitive uses (see core/tier.ts) */
+  get [kTier](): Tier {
+    return threadTier;
+  }
+
   /** Bytes a Condition (without its lock) with `capacity` waiter slots occupies. */
   static byteLength(options?: { capacity?: number }): number {
     return spanOf('Condition', checkCapacity(options?.capacity ?? DEFAULT_CAPACITY));
@@ -93,7 +98,7 @@ export class Condition implements Shareable {
   /** The lock that `wait()` releases and re-acquires. */
   readonly lock: Lock | RLock;
   readonly #i32: Int32Array;
-  readonly #registry: OwnerRegistry;
+  readonly #registry: Liveness;
   readonly #capacity: number;
 
   /**
@@ -102,12 +107,18 @@ export class Condition implements Shareable {
    */
   constructor(lock?: Lock | RLock, options?: ConditionOptions) {
     const capacity = checkCapacity(
-      options?.capacity ?? storedParam(options, 'Condition', CAPACITY) ?? DEFAULT_CAPACITY,
+      options?.capacity ?? this[kTier].storedParam(options, 'Condition', CAPACITY) ?? DEFAULT_CAPACITY,
     );
     if (lock !== undefined && !(typeof lock === 'object' && lock !== null && kIsOwned in lock)) {
       throw new TypeError('Condition: lock must be a Lock or RLock from @conc/lock');
     }
-    const { i32, registry } = open(options, spanOf('Condition', capacity), 'Condition', (m) => {
+    // Waits and wake-ups of one tier never reach the other's (Atomics vs a cross-process futex).
+    if (lock !== undefined && lock[kTier] !== this[kTier]) {
+      throw new TypeError(
+        `Condition: lock must be of the same tier (a ${lock[kTier].holder} lock given to a ${this[kTier].holder} Condition)`,
+      );
+    }
+    const { i32, registry } = this[kTier].open(options, spanOf('Condition', capacity), 'Condition', (m) => {
       m[CAPACITY] = capacity;
     });
     if (options?.capacity !== undefined) expectParam(i32, CAPACITY, capacity, 'Condition', 'capacity');
@@ -175,13 +186,13 @@ export class Condition implements Shareable {
    */
   async wait(options?: WaitOptions): Promise<boolean> {
     const o = resolveWait(options, 'Condition.wait');
-    return waitOn(this.#wait(o, false, 'wait'), o.signal);
+    return this[kTier].engine.waitOn(this.#wait(o, false, 'wait'), o.signal);
   }
 
   /** Sync {@link Condition.wait}: blocks this thread (meant for workers). */
   waitSync(options?: WaitOptions): boolean {
     const o = resolveWait(options, 'Condition.waitSync');
-    return blockOn(this.#wait(o, true, 'waitSync'), o.signal);
+    return this[kTier].engine.blockOn(this.#wait(o, true, 'waitSync'), o.signal);
   }
 
   /** The one wait routine behind both flavours. */
@@ -235,13 +246,13 @@ export class Condition implements Shareable {
    */
   async waitFor<T>(predicate: () => T, options?: WaitOptions): Promise<T> {
     const o = resolveWait(options, 'Condition.waitFor');
-    return waitOn(this.#waitFor(predicate, o, false, 'waitFor'), o.signal);
+    return this[kTier].engine.waitOn(this.#waitFor(predicate, o, false, 'waitFor'), o.signal);
   }
 
   /** Sync {@link Condition.waitFor}. */
   waitForSync<T>(predicate: () => T, options?: WaitOptions): T {
     const o = resolveWait(options, 'Condition.waitForSync');
-    return blockOn(this.#waitFor(predicate, o, true, 'waitForSync'), o.signal);
+    return this[kTier].engine.blockOn(this.#waitFor(predicate, o, true, 'waitForSync'), o.signal);
   }
 
   /** Waits (one deadline for the whole call) until the predicate holds: both flavours of waitFor. */
@@ -323,7 +334,7 @@ export class Condition implements Shareable {
   [shareSymbol](): { kind: string; data: unknown } {
     return {
       kind: KIND,
-      data: { ...tokenData(this, this.#registry), lock: share(this.lock) },
+      data: { ...tokenData(this, this.#registry as OwnerRegistry), lock: share(this.lock) },
     };
   }
 

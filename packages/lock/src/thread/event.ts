@@ -1,9 +1,11 @@
 import { registerKind, type Shareable, shareSymbol } from '@conc/serialize';
 import { resolveWait, type WaitOptions } from '../core/options.js';
+import { kTier, type Tier } from '../core/tier.js';
+import type { Liveness } from '../engine/liveness.js';
 import type { WaitRoutine } from '../engine/waiting.js';
-import { attachData, open, type Placement, spanOf, tokenData } from './layout.js';
-import { blockOn, threadEngine, waitOn } from './park.js';
+import { attachData, type Placement, spanOf, tokenData } from './layout.js';
 import type { OwnerRegistry } from './registry.js';
+import { threadTier } from './tier.js';
 
 /** The flag in bit 0; a generation, bumped by every `set()` that raises it, above it. */
 const WORD = 2;
@@ -31,6 +33,11 @@ export type EventOptions = Placement;
  * ```
  */
 export class Event implements Shareable {
+  /** @internal the tier whose memory and waits this primitive uses (see core/tier.ts) */
+  get [kTier](): Tier {
+    return threadTier;
+  }
+
   /** Bytes an Event occupies in a SharedArrayBuffer. */
   static byteLength(): number {
     return BYTES;
@@ -41,11 +48,11 @@ export class Event implements Shareable {
   /** Where in `buffer` it lives. */
   readonly byteOffset: number;
   readonly #i32: Int32Array;
-  readonly #registry: OwnerRegistry;
+  readonly #registry: Liveness;
 
   /** Allocates a new, cleared event, or creates/attaches one in `buffer` at `byteOffset`. */
   constructor(options?: EventOptions) {
-    const { i32, registry } = open(options, BYTES, 'Event', () => {});
+    const { i32, registry } = this[kTier].open(options, BYTES, 'Event', () => {});
     this.#i32 = i32;
     this.#registry = registry;
     this.buffer = i32.buffer as SharedArrayBuffer;
@@ -66,7 +73,7 @@ export class Event implements Shareable {
       const gen = w >>> 1 === GEN_LIMIT ? 0 : (w >>> 1) + 1;
       if (Atomics.compareExchange(i32, WORD, w, (gen << 1) | 1) === w) break;
     }
-    threadEngine.wake(i32, WORD, Number.POSITIVE_INFINITY);
+    this[kTier].engine.wake(i32, WORD, Number.POSITIVE_INFINITY);
   }
 
   /** Lowers the flag; later `wait()` calls wait for the next `set()`. */
@@ -86,7 +93,7 @@ export class Event implements Shareable {
     const o = resolveWait(options, 'Event.wait');
     if (this.isSet()) return true;
     o.signal?.throwIfAborted();
-    return waitOn(this.#wait(o.deadline), o.signal);
+    return this[kTier].engine.waitOn(this.#wait(o.deadline), o.signal);
   }
 
   /** Sync {@link Event.wait}: blocks this thread (meant for workers). */
@@ -94,7 +101,7 @@ export class Event implements Shareable {
     const o = resolveWait(options, 'Event.waitSync');
     if (this.isSet()) return true;
     o.signal?.throwIfAborted();
-    return blockOn(this.#wait(o.deadline), o.signal);
+    return this[kTier].engine.blockOn(this.#wait(o.deadline), o.signal);
   }
 
   /** Any change of the word after it was seen lowered means a `set()` happened. */
@@ -114,7 +121,7 @@ export class Event implements Shareable {
   [shareSymbol](): { kind: string; data: unknown } {
     return {
       kind: KIND,
-      data: tokenData(this, this.#registry),
+      data: tokenData(this, this.#registry as OwnerRegistry),
     };
   }
 

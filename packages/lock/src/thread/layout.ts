@@ -13,7 +13,20 @@
 import { TokenError } from '@conc/serialize';
 import { describeValue } from '@conc/serialize/internal';
 import { ForeignBufferError, isForeignBufferError } from '../core/errors.js';
+import type { Liveness } from '../engine/liveness.js';
 import { OwnerRegistry, TAG_MASK } from './registry.js';
+
+/** The liveness registries of a tier: this thread's (or process's) own, and any other by the id a header stores. */
+export interface Registries {
+  home(): Liveness;
+  byId(id: number): Liveness | undefined;
+}
+
+/** The thread tier's: the owner registries of this process's threads. */
+export const threadRegistries: Registries = {
+  home: () => OwnerRegistry.home(),
+  byId: (id) => OwnerRegistry.byId(id),
+};
 
 /** Word indices of the common header. */
 export const TAG = 0;
@@ -157,12 +170,18 @@ function checkByteOffset(what: string, byteOffset: unknown): asserts byteOffset 
  * {@link CREATION_WAIT_MS}) leaves memory nobody can trust:
  * `ForeignBufferError`, never a wait for ever.
  */
-function settledTag(i32: Int32Array, index: number, what: string, at: number): number {
+function settledTag(
+  i32: Int32Array,
+  index: number,
+  what: string,
+  at: number,
+  registries: Registries,
+): number {
   let started = -1;
   for (;;) {
     const word = Atomics.load(i32, index);
     if (word >= 0) return word;
-    const creatorAlive = OwnerRegistry.home().isAlive(word & TAG_MASK);
+    const creatorAlive = registries.home().isAlive(word & TAG_MASK);
     const now = performance.now();
     if (started < 0) started = now;
     if (!creatorAlive || now - started > CREATION_WAIT_MS) {
@@ -181,8 +200,8 @@ function settledTag(i32: Int32Array, index: number, what: string, at: number): n
  * creating a primitive there right now: wait for that one to finish (bounded)
  * and return what it wrote.
  */
-function afterCreation(i32: Int32Array, index: number, word: number): number {
-  const home = OwnerRegistry.home();
+function afterCreation(i32: Int32Array, index: number, word: number, registries: Registries): number {
+  const home = registries.home();
   const until = performance.now() + CREATION_WAIT_MS;
   let now = word;
   while (now < 0 && home.isAlive(now & TAG_MASK) && performance.now() < until) {
@@ -211,7 +230,7 @@ function afterCreation(i32: Int32Array, index: number, word: number): number {
  * Run after the tag word was claimed: of two threads creating overlapping
  * primitives at once, at least one sees the other's claim and gives way.
  */
-function checkPlacement(i32: Int32Array, kind: KindName): void {
+function checkPlacement(i32: Int32Array, kind: KindName, registries: Registries): void {
   const at = i32.byteOffset;
   for (let i = 1; i < i32.length; i++) {
     const word = Atomics.load(i32, i);
@@ -228,7 +247,7 @@ function checkPlacement(i32: Int32Array, kind: KindName): void {
   for (let w = all.length - 1; w >= stop; w--) {
     let word = Atomics.load(all, w);
     if (word === 0) continue;
-    if (word < 0) word = afterCreation(all, w, word);
+    if (word < 0) word = afterCreation(all, w, word, registries);
     const other = kindOfTag(word);
     if (other === undefined) continue;
     const paramIndex = paramIndexOf(other);
@@ -245,7 +264,7 @@ function checkPlacement(i32: Int32Array, kind: KindName): void {
         `${kind}: byteOffset ${at} is inside ${a(other)} that starts at byteOffset ${w * 4} and occupies ${end - w * 4} bytes`,
       );
     }
-    if (w + 1 < all.length && OwnerRegistry.byId(Atomics.load(all, w + REGISTRY)) !== undefined) return;
+    if (w + 1 < all.length && registries.byId(Atomics.load(all, w + REGISTRY)) !== undefined) return;
   }
 }
 
@@ -254,13 +273,21 @@ function checkPlacement(i32: Int32Array, kind: KindName): void {
  * there first) or checks that the memory already holds one of this kind.
  * Returns the registry id stored in the header.
  */
-export function claim(i32: Int32Array, kind: KindName, registry: OwnerRegistry, init: () => void): number {
+export function claim(
+  i32: Int32Array,
+  kind: KindName,
+  registry: Liveness,
+  init: () => void,
+  registries: Registries = threadRegistries,
+): number {
   const tag = tagOf(kind);
   for (;;) {
-    const seen = Atomics.compareExchange(i32, TAG, 0, CREATING | registry.me);
+    // Read first: an attach never asks for `registry.me` (for processes, taking a row of a table).
+    let seen = Atomics.load(i32, TAG);
+    if (seen === 0) seen = Atomics.compareExchange(i32, TAG, 0, CREATING | registry.me);
     if (seen === 0) {
       try {
-        checkPlacement(i32, kind);
+        checkPlacement(i32, kind, registries);
         init();
       } catch (err) {
         Atomics.store(i32, TAG, 0);
@@ -272,7 +299,7 @@ export function claim(i32: Int32Array, kind: KindName, registry: OwnerRegistry, 
       Atomics.notify(i32, TAG);
       return registry.id;
     }
-    const now = seen < 0 ? settledTag(i32, TAG, kind, i32.byteOffset) : seen;
+    const now = seen < 0 ? settledTag(i32, TAG, kind, i32.byteOffset, registries) : seen;
     // A creator that gave way (its placement was refused) left the memory zeroed: try again.
     if (now === 0) continue;
     if (now !== tag) {
@@ -293,6 +320,7 @@ export function storedParam(
   placement: Placement | undefined,
   kind: KindName,
   index: number,
+  registries: Registries = threadRegistries,
 ): number | undefined {
   const buffer = placement?.buffer;
   const byteOffset = placement?.byteOffset ?? 0;
@@ -300,7 +328,9 @@ export function storedParam(
     return undefined;
   if (byteOffset < 0 || byteOffset + (index + 1) * 4 > buffer.byteLength) return undefined;
   const i32 = new Int32Array(buffer, byteOffset, index + 1);
-  return settledTag(i32, TAG, kind, byteOffset) === tagOf(kind) ? Atomics.load(i32, index) : undefined;
+  return settledTag(i32, TAG, kind, byteOffset, registries) === tagOf(kind)
+    ? Atomics.load(i32, index)
+    : undefined;
 }
 
 /** Checks that a header parameter stored at creation matches what the caller asked for. */

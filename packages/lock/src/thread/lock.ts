@@ -1,8 +1,8 @@
 import { registerKind } from '@conc/serialize';
+import { kTier } from '../core/tier.js';
 import { give } from '../engine/robust-mutex.js';
 import { attachData } from './layout.js';
 import { kReleaseSave, type LockOptions, OwnedLock, STATE } from './owned-lock.js';
-import { threadEngine } from './park.js';
 import { TAG_MASK } from './registry.js';
 
 const KIND = 'lock.thread.Lock';
@@ -64,7 +64,7 @@ export class Lock extends OwnedLock {
     const prev = Atomics.compareExchange(this.i32, STATE, me, 0);
     if (prev !== me) {
       if ((prev & TAG_MASK) !== me) throw this.notOwned(prev);
-      give(this.i32, STATE, threadEngine.waitWake);
+      give(this.i32, STATE, this[kTier].engine.waitWake);
     }
     this.released();
   }

@@ -26,12 +26,13 @@ import {
   resolveAcquire,
 } from '../core/options.js';
 import { reportOwnerDied } from '../core/owner-died.js';
+import { kTier, ownerDiedInfo, type Tier } from '../core/tier.js';
 import type { Liveness } from '../engine/liveness.js';
 import { BUSY, CONTENDED, TAKEN, take } from '../engine/robust-mutex.js';
-import type { WaitRoutine } from '../engine/waiting.js';
-import { open, type Placement, spanOf, tokenData } from './layout.js';
-import { blockOn, threadEngine, waitOn } from './park.js';
+import type { WaitEngine, WaitRoutine } from '../engine/waiting.js';
+import { type Placement, spanOf, tokenData } from './layout.js';
 import { ABANDONED, type OwnerRegistry, TAG_MASK } from './registry.js';
+import { threadTier } from './tier.js';
 
 /** Word of the owner tag. */
 export const STATE = 2;
@@ -81,18 +82,18 @@ export interface LockOptions extends Placement {
 }
 
 /** Describes a lock word for an error message. */
-export function describeHolder(registry: Liveness, word: number): string {
+export function describeHolder(registry: Liveness, word: number, holder = 'thread'): string {
   if (word === 0) return 'nobody holds it';
   const id = registry.holderId(word & TAG_MASK);
-  return id >= 0 ? `thread ${id} holds it` : 'another thread holds it';
+  return id >= 0 ? `${holder} ${id} holds it` : `another ${holder} holds it`;
 }
 
 /** Hands a hold back as abandoned: the next acquirer takes it over and is told again. */
-export function abandon(i32: Int32Array, index: number): void {
+export function abandon(i32: Int32Array, index: number, engine: WaitEngine<Int32Array>): void {
   for (;;) {
     const s = Atomics.load(i32, index);
     if (Atomics.compareExchange(i32, index, s, ABANDONED | (s & CONTENDED)) === s) {
-      if ((s & CONTENDED) !== 0) threadEngine.wake(i32, index, 1);
+      if ((s & CONTENDED) !== 0) engine.wake(i32, index, 1);
       return;
     }
   }
@@ -100,6 +101,11 @@ export function abandon(i32: Int32Array, index: number): void {
 
 /** Base of {@link Lock} and {@link RLock}; not exported from the package. */
 export abstract class OwnedLock implements Shareable, ConditionLock {
+  /** @internal the tier whose memory and waits this primitive uses (see core/tier.ts) */
+  get [kTier](): Tier {
+    return threadTier;
+  }
+
   /** Bytes a Lock or RLock occupies in a SharedArrayBuffer. */
   static byteLength(): number {
     return BYTES;
@@ -114,7 +120,7 @@ export abstract class OwnedLock implements Shareable, ConditionLock {
   /** @internal */
   protected readonly i32: Int32Array;
   /** @internal */
-  protected readonly registry: OwnerRegistry;
+  protected readonly registry: Liveness;
   /** @internal this thread's owner tag */
   protected readonly me: number;
   #ownerDied = false;
@@ -127,7 +133,7 @@ export abstract class OwnedLock implements Shareable, ConditionLock {
     options: LockOptions | undefined,
     private readonly kindName: 'Lock' | 'RLock',
   ) {
-    const { i32, registry } = open(options, BYTES, kindName, () => {});
+    const { i32, registry } = this[kTier].open(options, BYTES, kindName, () => {});
     this.i32 = i32;
     this.registry = registry;
     this.me = registry.me;
@@ -179,7 +185,7 @@ export abstract class OwnedLock implements Shareable, ConditionLock {
     const what = `${this.kindName}.acquire`;
     const o = resolveAcquire(options, what);
     o.signal?.throwIfAborted();
-    return waitOn(this.#acquire(o, false, what), o.signal);
+    return this[kTier].engine.waitOn(this.#acquire(o, false, what), o.signal);
   }
 
   /** @internal */
@@ -187,7 +193,7 @@ export abstract class OwnedLock implements Shareable, ConditionLock {
     const what = `${this.kindName}.acquireSync`;
     const o = resolveAcquire(options, what);
     o.signal?.throwIfAborted();
-    return blockOn(this.#acquire(o, true, what), o.signal);
+    return this[kTier].engine.blockOn(this.#acquire(o, true, what), o.signal);
   }
 
   /** The one acquire routine behind every flavour. */
@@ -207,12 +213,12 @@ export abstract class OwnedLock implements Shareable, ConditionLock {
     this.#ownerDied = true;
     try {
       reportOwnerDied(
-        { primitive: this.kindName, threadId: this.registry.holderId(r), recovered: 1 },
+        ownerDiedInfo(this[kTier], this.kindName, this.registry.holderId(r), 1),
         handler ?? this.onOwnerDied,
       );
     } catch (err) {
       this.#ownerDied = false;
-      abandon(this.i32, STATE);
+      abandon(this.i32, STATE, this[kTier].engine);
       throw err;
     }
     return RECOVERED;
@@ -224,7 +230,7 @@ export abstract class OwnedLock implements Shareable, ConditionLock {
     const views = this.#wakeViews;
     if (views.length === 0) return;
     const indices = this.#wakeIndices;
-    for (let i = 0; i < views.length; i++) threadEngine.wake(views[i]!, indices[i]!, 1);
+    for (let i = 0; i < views.length; i++) this[kTier].engine.wake(views[i]!, indices[i]!, 1);
     views.length = 0;
     indices.length = 0;
   }
@@ -238,7 +244,7 @@ export abstract class OwnedLock implements Shareable, ConditionLock {
   /** @internal */
   protected notOwned(word: number): LockNotOwnedError {
     return new LockNotOwnedError(
-      `${this.kindName}.release: this thread does not hold the lock (${describeHolder(this.registry, word)})`,
+      `${this.kindName}.release: this ${this[kTier].holder} does not hold the lock (${describeHolder(this.registry, word, this[kTier].holder)})`,
     );
   }
 
@@ -301,7 +307,7 @@ export abstract class OwnedLock implements Shareable, ConditionLock {
   [shareSymbol](): { kind: string; data: unknown } {
     return {
       kind: this.shareKind,
-      data: tokenData(this, this.registry),
+      data: tokenData(this, this.registry as OwnerRegistry),
     };
   }
 }

@@ -1,8 +1,8 @@
 import { registerKind } from '@conc/serialize';
+import { kTier } from '../core/tier.js';
 import { give } from '../engine/robust-mutex.js';
 import { attachData } from './layout.js';
 import { COUNT, kReleaseSave, type LockOptions, OwnedLock, STATE } from './owned-lock.js';
-import { threadEngine } from './park.js';
 import { TAG_MASK } from './registry.js';
 
 const KIND = 'lock.thread.RLock';
@@ -69,7 +69,8 @@ export class RLock extends OwnedLock {
   #free(): void {
     this.i32[COUNT] = 0;
     const me = this.me;
-    if (Atomics.compareExchange(this.i32, STATE, me, 0) !== me) give(this.i32, STATE, threadEngine.waitWake);
+    if (Atomics.compareExchange(this.i32, STATE, me, 0) !== me)
+      give(this.i32, STATE, this[kTier].engine.waitWake);
     this.released();
   }
 

@@ -21,21 +21,21 @@ import {
   resolveAcquire,
 } from '../core/options.js';
 import { reportOwnerDied } from '../core/owner-died.js';
+import { kTier, ownerDiedInfo, type Tier } from '../core/tier.js';
+import type { Liveness } from '../engine/liveness.js';
 import type { WaitResult } from '../engine/wait-wake.js';
 import type { WaitRoutine } from '../engine/waiting.js';
 import {
   attachData,
   expectParam,
   MAX_SIZE_PARAM,
-  open,
   type Placement,
   SIZE_PARAM,
   spanOf,
-  storedParam,
   tokenData,
 } from './layout.js';
-import { blockOn, threadEngine, waitOn } from './park.js';
 import type { OwnerRegistry } from './registry.js';
+import { threadTier } from './tier.js';
 
 const VALUE = 2;
 /** Waiters that may be parked on VALUE: a release only notifies when some are. */
@@ -140,6 +140,11 @@ function rowsOf(what: string, options: SemaphoreOptions | undefined, stored: num
  * ```
  */
 export class Semaphore implements Shareable, Takeable {
+  /** @internal the tier whose memory and waits this primitive uses (see core/tier.ts) */
+  get [kTier](): Tier {
+    return threadTier;
+  }
+
   /** Bytes a semaphore made with these options occupies in a SharedArrayBuffer. */
   static byteLength(options?: Pick<SemaphoreOptions, 'maxHolders' | 'returnPermitsOfDeadHolders'>): number {
     return spanOf('Semaphore', rowsOf('Semaphore.byteLength', options, undefined));
@@ -152,7 +157,7 @@ export class Semaphore implements Shareable, Takeable {
   /** Default owner-died handler of this object; see {@link AcquireOptions.onOwnerDied}. */
   onOwnerDied: OwnerDiedHandler | undefined;
   readonly #i32: Int32Array;
-  readonly #registry: OwnerRegistry;
+  readonly #registry: Liveness;
   readonly #me: number;
   readonly #kind: 'Semaphore' | 'BoundedSemaphore';
   readonly #maxHolders: number;
@@ -169,8 +174,8 @@ export class Semaphore implements Shareable, Takeable {
         ? 'BoundedSemaphore'
         : 'Semaphore';
     checkInt(kind, 'value', value, 0, MAX_VALUE);
-    const maxHolders = rowsOf(kind, options, storedParam(options, kind, MAX_HOLDERS));
-    const { i32, registry } = open(options, spanOf(kind, maxHolders), kind, (m) => {
+    const maxHolders = rowsOf(kind, options, this[kTier].storedParam(options, kind, MAX_HOLDERS));
+    const { i32, registry } = this[kTier].open(options, spanOf(kind, maxHolders), kind, (m) => {
       m[VALUE] = value;
       m[BOUND] = kind === 'BoundedSemaphore' ? value : -1;
       m[MAX_HOLDERS] = maxHolders;
@@ -218,14 +223,14 @@ export class Semaphore implements Shareable, Takeable {
   async [kTake](options: AcquireOptions | undefined): Promise<number> {
     const o = resolveAcquire(options, `${this.#kind}.acquire`);
     o.signal?.throwIfAborted();
-    return waitOn(this.#acquire(o), o.signal);
+    return this[kTier].engine.waitOn(this.#acquire(o), o.signal);
   }
 
   /** @internal */
   [kTakeSync](options: AcquireOptions | undefined): number {
     const o = resolveAcquire(options, `${this.#kind}.acquireSync`);
     o.signal?.throwIfAborted();
-    return blockOn(this.#acquire(o), o.signal);
+    return this[kTier].engine.blockOn(this.#acquire(o), o.signal);
   }
 
   /** The one acquire routine behind both flavours. */
@@ -276,7 +281,7 @@ export class Semaphore implements Shareable, Takeable {
     if (r !== RECOVERED) return r;
     try {
       reportOwnerDied(
-        { primitive: this.#kind, threadId: Atomics.load(this.#i32, LAST_DEAD), recovered: 1 },
+        ownerDiedInfo(this[kTier], this.#kind, Atomics.load(this.#i32, LAST_DEAD), 1),
         handler ?? this.onOwnerDied,
       );
     } catch (err) {
@@ -351,7 +356,7 @@ export class Semaphore implements Shareable, Takeable {
       }
       if (Atomics.compareExchange(i32, VALUE, v, next) === v) break;
     }
-    if (Atomics.load(i32, WAITERS) > 0) threadEngine.wake(i32, VALUE, n);
+    if (Atomics.load(i32, WAITERS) > 0) this[kTier].engine.wake(i32, VALUE, n);
   }
 
   /**
@@ -403,7 +408,7 @@ export class Semaphore implements Shareable, Takeable {
   [shareSymbol](): { kind: string; data: unknown } {
     return {
       kind: `lock.thread.${this.#kind}`,
-      data: tokenData(this, this.#registry),
+      data: tokenData(this, this.#registry as OwnerRegistry),
     };
   }
 
