@@ -39,6 +39,7 @@ import {
   TAG_MASK,
   take,
   threadEngine,
+  tryTake,
 } from '@conc/lock/internal';
 import { FOREVER } from '@conc/serialize/internal';
 import { Header, LOG_AREA, LOG_CAP, LOG_SLOT_WORDS, LOG_SLOTS } from './layout.js';
@@ -169,24 +170,31 @@ export class QueueMemory {
   }
 
   /**
-   * The lock is held: watch it a little longer (sections never wait, so a
-   * holder that runs frees it within a microsecond or so), then the robust
-   * mutex's take on the engine, which parks in slices and takes over from a
-   * dead holder.
+   * The lock is held. Sections never wait, so a holder that runs frees it
+   * within a microsecond or so: each time the word changes hands, watch it up
+   * to {@link LOCK_SPIN_MS} more before paying for a park (and the holder for
+   * a wake-up call). Then the robust mutex's take on the engine, which parks
+   * in slices; either way a dead holder is taken over.
    */
   private acquireSlow(): void {
     const a = this.i32;
     const me = this.me;
-    const held = Atomics.load(a, Header.LOCK);
+    const registry = this.registry;
     let dead: number;
-    if (held !== 0 && (held & TAG_MASK) === me) {
-      // A section of this thread's that ended without releasing: its own to roll back
-      // (the word keeps its contended bit, so the release still wakes a parked waiter).
-      dead = me;
-    } else {
-      if (held !== 0) spinWhile(a, Header.LOCK, held, LOCK_SPIN_MS, PAUSE_N);
-      dead = threadEngine.blockOn(take(a, Header.LOCK, me, this.registry, FOREVER, true, 'queue'));
-      if (dead === BUSY) throw new QueueCorruptError('queue: a wait for its lock without a deadline gave up');
+    for (;;) {
+      const held = Atomics.load(a, Header.LOCK);
+      if (held !== 0 && (held & TAG_MASK) === me) {
+        // A section of this thread's that ended without releasing: its own to roll back
+        // (the word keeps its contended bit, so the release still wakes a parked waiter).
+        dead = me;
+        break;
+      }
+      dead = tryTake(a, Header.LOCK, me, registry, false);
+      if (dead !== BUSY) break;
+      if (!spinWhile(a, Header.LOCK, held, LOCK_SPIN_MS, PAUSE_N)) {
+        dead = threadEngine.blockOn(take(a, Header.LOCK, me, registry, FOREVER, true, 'queue'));
+        break;
+      }
     }
     if (a[Header.END]! > this.viewEnd) this.refresh();
     if (dead !== 0) this.recover();
