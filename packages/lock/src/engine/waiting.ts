@@ -104,33 +104,21 @@ export function spin<T>(attempt: () => T, failed: T, spins = SPINS): T {
  */
 const FREE_PROBES = 128;
 
-/** Kept so the JIT cannot drop the gap's work in {@link spinWhile}. */
-let gapSink = 0;
-
 /**
  * Spins while `memory[index] === seen`, at most `ms` ms: true once the word
  * changed, false when the time is up (with `ms` ≤ 0, only looks). For routines
  * that watch a word before parking on it (a park costs a futex round trip,
  * ~20–50 µs, and its waker a wake-up call), rather than retrying an attempt as
  * {@link spin} does. The clock is read only after {@link FREE_PROBES} probes.
- * `gap` rounds of local work between probes keep a watcher from pulling the
- * word's cache line away from a holder writing next to it. Only for blocking
- * waits, or a few µs in async ones: the thread does nothing else meanwhile.
+ * Only for blocking waits, or a few µs in async ones: the thread does nothing
+ * else meanwhile.
  */
-export function spinWhile(memory: Int32Array, index: number, seen: number, ms: number, gap = 0): boolean {
+export function spinWhile(memory: Int32Array, index: number, seen: number, ms: number): boolean {
   if (ms <= 0) return Atomics.load(memory, index) !== seen;
-  let x = gapSink;
-  for (let k = 0; k < FREE_PROBES; k++) {
-    if (Atomics.load(memory, index) !== seen) return true;
-    for (let g = 0; g < gap; g++) x = Math.imul(x, 31) + g;
-  }
+  for (let k = 0; k < FREE_PROBES; k++) if (Atomics.load(memory, index) !== seen) return true;
   const until = performance.now() + ms;
   for (;;) {
-    for (let k = 0; k < 64; k++) {
-      if (Atomics.load(memory, index) !== seen) return true;
-      for (let g = 0; g < gap; g++) x = Math.imul(x, 31) + g;
-    }
-    gapSink = x;
+    for (let k = 0; k < 64; k++) if (Atomics.load(memory, index) !== seen) return true;
     if (performance.now() >= until) return false;
   }
 }

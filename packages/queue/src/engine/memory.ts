@@ -44,27 +44,11 @@ import {
 import { FOREVER } from '@conc/serialize/internal';
 import { Header, LOG_AREA, LOG_CAP, LOG_SLOT_WORDS, LOG_SLOTS } from './layout.js';
 
-/** Rounds of {@link pause} between two probes of a held lock. */
-const PAUSE_N = 16;
-/** Spins on the lock word before parking. */
+/** Tries at the lock word before the slow path. */
 const LOCK_SPINS = 256;
 
-/** After the first spins, how long a thread keeps watching a held lock before it parks, in ms. */
+/** Each time the lock changes hands, how long a thread keeps watching it before it parks, in ms. */
 const LOCK_SPIN_MS = Number(process.env.CONC_QUEUE_LOCK_SPIN_US ?? 20) / 1000;
-
-/** Kept so the JIT cannot drop {@link pause}'s work. */
-let pauseSink = 0;
-
-/**
- * A few dozen nanoseconds of work that touches no shared memory: a waiter that
- * re-read the lock word at once would pull its cache line (which also holds
- * the state the holder is writing) away from the holder on every probe.
- */
-function pause(n: number): void {
-  let x = pauseSink;
-  for (let k = 0; k < n; k++) x = Math.imul(x, 31) + k;
-  pauseSink = x;
-}
 
 /** Internal invariant broken: a bug, not a user error. */
 export class QueueCorruptError extends Error {
@@ -164,7 +148,6 @@ export class QueueMemory {
         if (a[Header.END]! > this.viewEnd) this.refresh();
         return;
       }
-      pause(PAUSE_N);
     }
     this.acquireSlow();
   }
@@ -191,7 +174,7 @@ export class QueueMemory {
       }
       dead = tryTake(a, Header.LOCK, me, registry, false);
       if (dead !== BUSY) break;
-      if (!spinWhile(a, Header.LOCK, held, LOCK_SPIN_MS, PAUSE_N)) {
+      if (!spinWhile(a, Header.LOCK, held, LOCK_SPIN_MS)) {
         dead = threadEngine.blockOn(take(a, Header.LOCK, me, registry, FOREVER, true, 'queue'));
         break;
       }
