@@ -57,48 +57,80 @@ function timeLeft(deadline: number): number {
   return deadline === Number.POSITIVE_INFINITY ? deadline : deadline - performance.now();
 }
 
+/** What the last {@link round} that ended in a park asked for: the word's value and the time left. */
+let parkValue = 0;
+let parkTimeout = 0;
+
 /**
- * The routine: runs `attempt` until it returns true (the caller has just
- * tried once), waiting on `cond` in between; false once `deadline` (on
- * `performance.now()`) has passed. `blocking` picks the spin: long and
- * adaptive for a blocked thread, a few µs on the event loop. The signal is
- * looked at before each attempt, so a wait aborted (from another thread,
- * through a signal whose state is shared) takes nothing once it has woken.
+ * Tries until a park is due: runs `attempt` (true: done), checks `deadline`
+ * (false: passed), watches the word (`blocking`: long and adaptive for a
+ * blocked thread; else a few µs on the event loop) and tries again when it
+ * moves. `undefined` when the word stayed put: park on {@link parkValue} for
+ * at most {@link parkTimeout}. The signal is looked at before each attempt,
+ * so a wait aborted (from another thread, through a signal whose state is
+ * shared) takes nothing once it has woken.
  */
-function* waitFor(
+function round(
   a: Int32Array,
   cond: Cond,
   deadline: number,
   signal: AbortSignal | undefined,
   blocking: boolean,
   attempt: () => boolean,
-): WaitRoutine<boolean> {
-  Atomics.add(a, cond.waiters, 1);
-  try {
-    for (;;) {
-      if (signal?.aborted) throw abortReason(signal);
-      const seq = Atomics.load(a, cond.word);
-      if (attempt()) return true;
-      const remaining = timeLeft(deadline);
-      if (remaining <= 0) return false;
-      if (blocking) {
-        if (spinWhile(a, cond.word, seq, Math.min(syncSpinMs, remaining))) {
-          syncSpinMs = Math.min(SYNC_SPIN_MAX_MS, syncSpinMs * 2 + 0.001);
-          continue;
-        }
-        syncSpinMs = Math.max(SYNC_SPIN_MIN_MS, syncSpinMs / 2);
-      } else if (spinWhile(a, cond.word, seq, Math.min(ASYNC_SPIN_MS, remaining))) {
+): boolean | undefined {
+  for (;;) {
+    if (signal?.aborted) throw abortReason(signal);
+    const seq = Atomics.load(a, cond.word);
+    if (attempt()) return true;
+    const remaining = timeLeft(deadline);
+    if (remaining <= 0) return false;
+    if (blocking) {
+      if (spinWhile(a, cond.word, seq, Math.min(syncSpinMs, remaining))) {
+        syncSpinMs = Math.min(SYNC_SPIN_MAX_MS, syncSpinMs * 2 + 0.001);
         continue;
       }
+      syncSpinMs = Math.max(SYNC_SPIN_MIN_MS, syncSpinMs / 2);
+    } else if (spinWhile(a, cond.word, seq, Math.min(ASYNC_SPIN_MS, remaining))) {
+      continue;
+    }
+    if (signal?.aborted) throw abortReason(signal);
+    parkValue = seq;
+    parkTimeout = remaining;
+    return undefined;
+  }
+}
+
+/**
+ * The routine the engine drives once a first {@link round} asked for a park
+ * on `value`: park, then rounds and parks until one ends the wait. (Most
+ * waits end in their first round, without a park: they never make one.)
+ * The caller counted the waiter; this counts the sleeper, and uncounts both.
+ * The engines start a routine at once, so its `finally` always runs.
+ */
+function* parks(
+  a: Int32Array,
+  cond: Cond,
+  deadline: number,
+  signal: AbortSignal | undefined,
+  blocking: boolean,
+  attempt: () => boolean,
+  value: number,
+  timeout: number,
+): WaitRoutine<boolean> {
+  try {
+    for (;;) {
       // Counted as a sleeper until the park ends, or is abandoned (abort): a notifier
       // that sees none skips its wake-up call.
-      if (signal?.aborted) throw abortReason(signal);
       Atomics.add(a, cond.waiters + 1, 1);
       try {
-        yield { memory: a, index: cond.word, value: seq, timeout: remaining };
+        yield { memory: a, index: cond.word, value, timeout };
       } finally {
         Atomics.sub(a, cond.waiters + 1, 1);
       }
+      const done = round(a, cond, deadline, signal, blocking, attempt);
+      if (done !== undefined) return done;
+      value = parkValue;
+      timeout = parkTimeout;
     }
   } finally {
     Atomics.sub(a, cond.waiters, 1);
@@ -118,9 +150,22 @@ export function waitSync(
   signal: AbortSignal | undefined,
   attempt: () => boolean,
 ): boolean {
-  // The routine looks at the signal itself: it may be any AbortSignal-like object (one whose
-  // state lives in shared memory is the only kind another thread can abort).
-  return threadEngine.blockOn(waitFor(a, cond, deadline, signal, true, attempt));
+  Atomics.add(a, cond.waiters, 1);
+  let done: boolean | undefined;
+  try {
+    done = round(a, cond, deadline, signal, true, attempt);
+  } catch (err) {
+    Atomics.sub(a, cond.waiters, 1);
+    throw err;
+  }
+  if (done !== undefined) {
+    Atomics.sub(a, cond.waiters, 1);
+    return done;
+  }
+  // From here the routine uncounts the waiter. It looks at the signal itself: the signal may
+  // be any AbortSignal-like object (one whose state lives in shared memory is the only kind
+  // another thread can abort), so the engine is not given it.
+  return threadEngine.blockOn(parks(a, cond, deadline, signal, true, attempt, parkValue, parkTimeout));
 }
 
 /**
@@ -135,6 +180,21 @@ export function waitAsync(
   signal: AbortSignal | undefined,
   attempt: () => boolean,
 ): Promise<boolean> {
-  if (signal?.aborted) return Promise.reject(abortReason(signal));
-  return threadEngine.waitOn(waitFor(a, cond, deadline, signal, false, attempt), signal);
+  Atomics.add(a, cond.waiters, 1);
+  let done: boolean | undefined;
+  try {
+    done = round(a, cond, deadline, signal, false, attempt);
+  } catch (err) {
+    Atomics.sub(a, cond.waiters, 1);
+    return Promise.reject(err);
+  }
+  if (done !== undefined) {
+    Atomics.sub(a, cond.waiters, 1);
+    return Promise.resolve(done);
+  }
+  // From here the routine uncounts the waiter.
+  return threadEngine.waitOn(
+    parks(a, cond, deadline, signal, false, attempt, parkValue, parkTimeout),
+    signal,
+  );
 }
