@@ -20,6 +20,7 @@ export {
   pendingParks,
   SPINS,
   spin,
+  spinWhile,
   WAIT_SLICE_MS,
   type WaitEngine,
   type WaitEngineOptions,

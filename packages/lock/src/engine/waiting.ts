@@ -19,8 +19,10 @@
  * - keep-alive: while any async park of this thread is pending, one ref'd
  *   timer keeps the process alive (unless the primitive's waits do it
  *   themselves), as a pending read would; idle primitives keep nothing alive;
- * - spinning ({@link spin}): a blocking take retries briefly before its first
- *   park; a short critical section ends sooner than a park round trip.
+ * - spinning ({@link spin}, {@link spinWhile}): a blocking take retries
+ *   briefly before its first park, a routine may watch its word a few µs;
+ *   a short critical section or an item on its way ends sooner than a park
+ *   round trip.
  *
  * The algorithms (lock words, semaphores, conditions...) live in the routines
  * and never call a wait/wake primitive directly, except `wake`, which they
@@ -93,6 +95,32 @@ export function spin<T>(attempt: () => T, failed: T, spins = SPINS): T {
     if (r !== failed) return r;
   }
   return failed;
+}
+
+/**
+ * Probes {@link spinWhile} makes before it first reads the clock (about a
+ * microsecond): `performance.now()` costs ~75 ns, more than most waits for a
+ * change that is on its way.
+ */
+const FREE_PROBES = 128;
+
+/**
+ * Spins while `memory[index] === seen`, at most `ms` ms: true once the word
+ * changed, false when the time is up (with `ms` ≤ 0, only looks). For routines
+ * that watch a word before parking on it (a park costs a futex round trip,
+ * ~20–50 µs, and its waker a wake-up call), rather than retrying an attempt as
+ * {@link spin} does. The clock is read only after {@link FREE_PROBES} probes.
+ * Only for blocking waits, or a few µs in async ones: the thread does nothing
+ * else meanwhile.
+ */
+export function spinWhile(memory: Int32Array, index: number, seen: number, ms: number): boolean {
+  if (ms <= 0) return Atomics.load(memory, index) !== seen;
+  for (let k = 0; k < FREE_PROBES; k++) if (Atomics.load(memory, index) !== seen) return true;
+  const until = performance.now() + ms;
+  for (;;) {
+    for (let k = 0; k < 64; k++) if (Atomics.load(memory, index) !== seen) return true;
+    if (performance.now() >= until) return false;
+  }
 }
 
 // One keep-alive per thread, whatever the number of engines and primitives.

@@ -35,12 +35,12 @@ export enum Header {
   REGISTRY = 5,
 
   /**
-   * Internal lock: 0 when free, else the holder's owner tag (see memory.ts).
+   * Internal lock: 0 when free, else the holder's owner tag, with bit 30 set
+   * while a waiter may be parked (`@conc/lock`'s robust mutex; see memory.ts).
    * The state a section changes shares its cache line: taking the lock brings
-   * that state along.
+   * that state along. (Word 17 is unused.)
    */
   LOCK = 16,
-  LOCK_WAITERS = 17,
   /** The undo-log slot of the thread holding the lock (set right after taking it). */
   LOG_SLOT = 18,
   /** Items in the queue (visible to getters). */

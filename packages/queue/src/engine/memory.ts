@@ -9,12 +9,14 @@
  * that the next holder replays backwards: the queue is as if the section
  * never started.
  *
- * Liveness by identity, never by time: the lock word holds the holder's tag
- * in `@conc/lock`'s registry of live threads (0 when free). A waiter takes the
- * lock over only from a holder the registry knows is dead (its thread
- * terminated or ended), or from a worker of its own that it sees has stopped
- * (see children.ts): a compare-and-swap, so exactly one waiter does, and it
- * rolls the dead holder's section back. A holder that is alive but stalled
+ * Liveness by identity, never by time: the lock is `@conc/lock`'s robust
+ * mutex (engine/robust-mutex.ts) on one word holding the holder's tag in the
+ * registry of live threads (0 when free; bit 30 while a waiter may be
+ * parked). A waiter takes the lock over only from a holder the registry knows
+ * is dead (its thread terminated or ended, or, probed by the engine while this
+ * thread is blocked, a worker of its own that has stopped): a
+ * compare-and-swap, so exactly one waiter does, and it rolls the dead
+ * holder's section back. A holder that is alive but stalled
  * (GC, a debugger, a starved or stopped process) is waited for however long
  * it takes, so nobody ever runs over a live holder's section, and a holder
  * never has to check that it still holds the lock.
@@ -28,44 +30,25 @@
  * for the next holder.
  */
 import { threadId } from 'node:worker_threads';
-import type { OwnerRegistry } from '@conc/lock/internal';
-import { childStopped } from './children.js';
+import {
+  atomicsWaitWake,
+  BUSY,
+  give,
+  type OwnerRegistry,
+  spinWhile,
+  TAG_MASK,
+  take,
+  threadEngine,
+  tryTake,
+} from '@conc/lock/internal';
+import { FOREVER } from '@conc/serialize/internal';
 import { Header, LOG_AREA, LOG_CAP, LOG_SLOT_WORDS, LOG_SLOTS } from './layout.js';
 
-/** Rounds of {@link pause} between two probes of a held lock. */
-const PAUSE_N = 16;
-/** Spins on the lock word before parking. */
+/** Tries at the lock word before the slow path. */
 const LOCK_SPINS = 256;
-/** Length of one parked slice while waiting for the lock, in ms: how often a waiter looks at its holder's life. */
-const SLICE_MS = 25;
 
-/** After the first spins, how long a thread keeps spinning on a held lock before it parks, in ms. */
+/** Each time the lock changes hands, how long a thread keeps watching it before it parks, in ms. */
 const LOCK_SPIN_MS = Number(process.env.CONC_QUEUE_LOCK_SPIN_US ?? 20) / 1000;
-
-/** Kept so the JIT cannot drop {@link pause}'s work. */
-let pauseSink = 0;
-
-/**
- * A few dozen nanoseconds of work that touches no shared memory: a waiter that
- * re-read the lock word at once would pull its cache line (which also holds
- * the state the holder is writing) away from the holder on every probe.
- */
-function pause(n: number): void {
-  let x = pauseSink;
-  for (let k = 0; k < n; k++) x = Math.imul(x, 31) + k;
-  pauseSink = x;
-}
-
-/** Spins until the lock word leaves `held` (true) or the clock passes `until` (false). */
-function spinLock(a: Int32Array, held: number, until: number): boolean {
-  for (;;) {
-    for (let k = 0; k < 64; k++) {
-      if (Atomics.load(a, Header.LOCK) !== held) return true;
-      pause(PAUSE_N);
-    }
-    if (performance.now() >= until) return false;
-  }
-}
 
 /** Internal invariant broken: a bug, not a user error. */
 export class QueueCorruptError extends Error {
@@ -165,51 +148,40 @@ export class QueueMemory {
         if (a[Header.END]! > this.viewEnd) this.refresh();
         return;
       }
-      pause(PAUSE_N);
     }
     this.acquireSlow();
   }
 
+  /**
+   * The lock is held. Sections never wait, so a holder that runs frees it
+   * within a microsecond or so: each time the word changes hands, watch it up
+   * to {@link LOCK_SPIN_MS} more before paying for a park (and the holder for
+   * a wake-up call). Then the robust mutex's take on the engine, which parks
+   * in slices; either way a dead holder is taken over.
+   */
   private acquireSlow(): void {
     const a = this.i32;
     const me = this.me;
-    let probe = false;
-    for (;;) {
-      const holder = Atomics.load(a, Header.LOCK);
-      if (holder === 0) {
-        if (Atomics.compareExchange(a, Header.LOCK, 0, me) === 0) break;
-        continue;
-      }
-      if (this.dead(holder, probe)) {
-        if (Atomics.compareExchange(a, Header.LOCK, holder, me) === holder) {
-          if (a[Header.END]! > this.viewEnd) this.refresh();
-          this.recover();
-          break;
-        }
-        continue;
-      }
-      // Sections never wait, so a holder that runs frees the lock within a microsecond or so:
-      // spin a little longer before paying for a sleep (and the holder for a wake-up call).
-      if (spinLock(a, holder, performance.now() + LOCK_SPIN_MS)) continue;
-      Atomics.add(a, Header.LOCK_WAITERS, 1);
-      probe = Atomics.wait(a, Header.LOCK, holder, SLICE_MS) === 'timed-out';
-      Atomics.sub(a, Header.LOCK_WAITERS, 1);
-    }
-    a[Header.LOG_SLOT] = this.slot;
-    if (a[Header.END]! > this.viewEnd) this.refresh();
-  }
-
-  /**
-   * True when the lock's holder is known dead: by the registry (one atomic
-   * load), or, after a slice that timed out, as a worker of this thread that
-   * has stopped (this thread may be the only one that can tell: see children.ts).
-   * Never because of how long it has held the lock.
-   */
-  private dead(holder: number, probe: boolean): boolean {
-    if (holder === this.me) return true; // a section of this thread's that ended without releasing
     const registry = this.registry;
-    if (!registry.isAlive(holder)) return true;
-    return probe && childStopped(registry.holderId(holder));
+    let dead: number;
+    for (;;) {
+      const held = Atomics.load(a, Header.LOCK);
+      if (held !== 0 && (held & TAG_MASK) === me) {
+        // A section of this thread's that ended without releasing: its own to roll back
+        // (the word keeps its contended bit, so the release still wakes a parked waiter).
+        dead = me;
+        break;
+      }
+      dead = tryTake(a, Header.LOCK, me, registry, false);
+      if (dead !== BUSY) break;
+      if (!spinWhile(a, Header.LOCK, held, LOCK_SPIN_MS)) {
+        dead = threadEngine.blockOn(take(a, Header.LOCK, me, registry, FOREVER, true, 'queue'));
+        break;
+      }
+    }
+    if (a[Header.END]! > this.viewEnd) this.refresh();
+    if (dead !== 0) this.recover();
+    a[Header.LOG_SLOT] = this.slot;
   }
 
   /**
@@ -244,8 +216,7 @@ export class QueueMemory {
     }
     this.holding = false;
     if (this.solo) return;
-    Atomics.store(a, Header.LOCK, 0);
-    if (Atomics.load(a, Header.LOCK_WAITERS) > 0) Atomics.notify(a, Header.LOCK, 1);
+    give(a, Header.LOCK, atomicsWaitWake);
   }
 
   /** Ends a section that threw: rolls it back and releases the lock (the caller rethrows). */
