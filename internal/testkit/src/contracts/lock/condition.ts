@@ -42,19 +42,32 @@ export function conditionParts(h: LockHarness): void {
       const cond = await make(made, factory.createCondition(await make(made, factory.createLock())));
       const ac = new AbortController();
       const reason = new Error('stop');
+      let inWait = 0;
       const waiter = async (options: ContractWaitOptions) => {
         await cond.acquire();
         try {
-          return await cond.wait(options);
+          const waiting = cond.wait(options);
+          inWait++;
+          return await waiting;
         } finally {
           await cond.release();
         }
       };
       await expect(waiter({ signal: AbortSignal.abort(reason) })).rejects.toBe(reason);
+      inWait = 0;
       const aborted = waiter({ signal: ac.signal });
       const other = waiter({ timeout: LIMIT });
-      await settle();
-      await cond.acquire();
+      // Both must be queued before the notify, or it has no one to go on to: a
+      // fixed pause was too short under load. A waiter is queued once it has
+      // called wait() and let the lock go, so: both called it, then take the lock.
+      await within(
+        (async () => {
+          while (inWait < 2) await settle(5);
+        })(),
+        LIMIT,
+        'both waiters in wait()',
+      );
+      await cond.acquire(); // both released it inside wait(): both are queued
       await cond.notify(1); // the longest waiting: the one about to be aborted
       ac.abort(reason);
       await cond.release();
