@@ -104,7 +104,9 @@ export async function cachelineRoundTrip({ n = 200_000, rounds = 7 } = {}) {
     const queue = [];
     const waiting = [];
     w.on('message', (m) => (waiting.length ? waiting.shift()(m) : queue.push(m)));
-    w.once('error', (err) => waiting.forEach((f) => f(err)));
+    w.once('error', (err) => {
+      for (const f of waiting) f(err);
+    });
     return () => new Promise((resolve) => (queue.length ? resolve(queue.shift()) : waiting.push(resolve)));
   });
   try {
