@@ -14,7 +14,7 @@ import {
   within,
 } from '@conc/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Lock } from '../src/redis/index.js';
+import { Lock, redisConnection } from '../src/redis/index.js';
 
 let redis: RedisServer;
 const clients = new Map<string, object>();
@@ -54,6 +54,32 @@ describe.each(REDIS_DRIVERS)('Redis lock faults (%s)', (driver) => {
       expect(await lock.locked()).toBe(false);
     } finally {
       await holder.kill();
+      await lock.destroy();
+    }
+  });
+
+  it('39: a holder whose lease key was deleted by hand: release() throws LockNotOwnedError and frees nothing', async () => {
+    const name = `deleted-${randomUUID()}`;
+    const client = clients.get(driver)!;
+    const lock = new Lock({ client, name, lease: 5000 });
+    const next = new Lock({ client, name, lease: 5000 });
+    try {
+      expect(await lock.acquire({ timeout: 5000 })).toBe(true);
+      await redisConnection('test', client).send('DEL', [`conc:lock:{${name}}:lease`]);
+      // The lock is free now: another instance takes it, told the owner died.
+      expect(await next.acquire({ timeout: 5000, onOwnerDied: () => {} })).toBe(true);
+      await expect(lock.release()).rejects.toMatchObject({
+        name: 'LockNotOwnedError',
+        code: 'ERR_CONC_LOCK_NOT_OWNED',
+      });
+      expect(await lock.locked()).toBe(true);
+      await next.release();
+      // Deleted with nobody taking it after: the release is refused too.
+      expect(await lock.acquire({ timeout: 5000, onOwnerDied: () => {} })).toBe(true);
+      await redisConnection('test', client).send('DEL', [`conc:lock:{${name}}:lease`]);
+      await expect(lock.release()).rejects.toMatchObject({ code: 'ERR_CONC_LOCK_NOT_OWNED' });
+    } finally {
+      await next.destroy();
       await lock.destroy();
     }
   });
