@@ -5,6 +5,7 @@
  * a {@link RedisConnection} of their own.
  */
 import { describeValue } from '@conc/serialize/internal';
+import { checkEviction } from './eviction.js';
 import { ioredisConnection, isIoredis } from './ioredis.js';
 import { isNodeRedis, nodeRedisConnection } from './node-redis.js';
 
@@ -81,8 +82,33 @@ export function redisConnection(what: string, client: unknown): RedisConnection 
       `${what}: client is neither an ioredis client (callBuffer), a node-redis client (sendCommand) nor a RedisConnection (send, duplicate, close)`,
     );
   }
+  connection = checkedOnFirstUse(connection);
   wrapped.set(client, connection);
   return connection;
+}
+
+/**
+ * The connection, asking the server's eviction policy alongside its first
+ * command (see eviction.ts); asked again on a later command when the
+ * connection was not up yet. One flag test per command after that.
+ */
+function checkedOnFirstUse(connection: RedisConnection): RedisConnection {
+  const send = connection.send.bind(connection);
+  let state: 'unchecked' | 'checking' | 'checked' = 'unchecked';
+  return {
+    send(command, args) {
+      if (state === 'unchecked') {
+        state = 'checking';
+        void checkEviction(send).then((done) => {
+          state = done ? 'checked' : 'unchecked';
+        });
+      }
+      return send(command, args);
+    },
+    duplicate: () => connection.duplicate(),
+    close: () => connection.close(),
+    ...(connection.setRef ? { setRef: (ref: boolean) => connection.setRef?.(ref) } : {}),
+  };
 }
 
 /** Whether an error is the server's reply starting with `code` (`NOSCRIPT`, `ERR`...). */
